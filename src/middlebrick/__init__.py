@@ -1,0 +1,5 @@
+"""middlebrick: an API security scanner."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

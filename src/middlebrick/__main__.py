@@ -1,0 +1,3 @@
+from middlebrick.cli import main
+
+main()

@@ -1,0 +1,25 @@
+"""The check registry: every check, listed once, in the order reports show them.
+
+A new check is one decorated function in its category's module and one line here.
+"""
+
+from __future__ import annotations
+
+from middlebrick.checks import configuration, data_exposure, encryption
+from middlebrick.checks._check import Check
+
+ALL: tuple[Check, ...] = (
+    # encryption
+    *encryption.CHECKS,
+    # data exposure
+    data_exposure.cacheable_authenticated_response,
+    data_exposure.cors_reflects_any_origin,
+    data_exposure.cors_allows_null_origin,
+    data_exposure.cors_wildcard_with_credentials,
+    data_exposure.version_disclosure,
+    # configuration
+    configuration.json_without_nosniff,
+    configuration.json_with_wrong_content_type,
+)
+
+BY_ID: dict[str, Check] = {c.id: c for c in ALL}

@@ -1,0 +1,185 @@
+"""What a check sees: the target's facts, the recorded exchanges, and (for active checks) a sender.
+
+The engine builds these contexts; checks only read them and yield `RawFinding`s through
+`ctx.finding(...)`, which fills in everything the `@check` decorator already knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from middlebrick.checks._check import Check
+from middlebrick.http.exchange import Exchange
+from middlebrick.http.tls import Handshake
+from middlebrick.model import Confidence, Severity
+from middlebrick.spec.operations import Operation
+
+
+class NotApplicable(Exception):
+    """Raised by a check that has nothing to judge on this target; the reason is reported."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        default = {"http": 80, "https": 443}[self.scheme]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What recon learnt about the target before any check ran."""
+
+    url: str  # as given, normalised
+    origin: Origin  # the origin scanned (an http target that upgrades is scanned over https)
+    base_path: str  # "" or "/api"
+    given_origin: Origin
+    http_origin: Origin | None  # the plain-HTTP listener for this host, if one is known
+    server: str | None
+    framework: str  # flask, fastapi, django, express, generic, ...
+    auth_schemes: tuple[str, ...]  # lower-case schemes from WWW-Authenticate, e.g. ("basic",)
+    has_credentials: bool
+    credential_kinds: tuple[str, ...]  # "basic", "bearer", "header:X-Api-Key"
+
+    @property
+    def tls(self) -> bool:
+        return self.origin.scheme == "https"
+
+    def url_for(self, path: str, origin: Origin | None = None) -> str:
+        return f"{(origin or self.origin).url}{self.base_path}{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinding:
+    """A finding as a check reports it; the engine deduplicates and dresses it for the report."""
+
+    check: Check
+    detail: str
+    exchanges: tuple[Exchange, ...]
+    severity: Severity
+    confidence: Confidence
+    key: str  # findings of one check with the same key merge into one (endpoints are unioned)
+    endpoints: tuple[str, ...]
+    excerpt: str | None
+    headers: tuple[str, ...]  # response header names the evidence excerpt shows
+
+
+class Sender(Protocol):
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = ...,
+        credentials: bool = ...,
+        purpose: str,
+    ) -> Awaitable[Exchange]: ...
+
+
+Handshaker = Callable[..., Awaitable[Handshake]]
+
+
+@dataclass(slots=True)
+class Context:
+    """The view a passive check has of the scan."""
+
+    check: Check
+    target: Target
+    operations: Sequence[Operation]
+    recorded: Sequence[Exchange]
+    protected_urls: frozenset[str] = frozenset()  # answered 401/403 without credentials
+
+    def exchanges(
+        self,
+        *,
+        authenticated: bool | None = None,
+        success: bool | None = None,
+        scheme: str | None = None,
+    ) -> Iterator[Exchange]:
+        """Recorded exchanges that got a response, filtered."""
+        for ex in self.recorded:
+            if ex.response is None:
+                continue
+            if authenticated is not None and ex.request.authenticated != authenticated:
+                continue
+            if success is not None and ex.ok != success:
+                continue
+            if scheme is not None and not ex.request.url.startswith(f"{scheme}://"):
+                continue
+            yield ex
+
+    def finding(
+        self,
+        evidence: Exchange | Sequence[Exchange] | None,
+        detail: str,
+        *,
+        severity: Severity | None = None,
+        confidence: Confidence = Confidence.FIRM,
+        key: str | None = None,
+        endpoint: str | None = None,
+        excerpt: str | None = None,
+        headers: Sequence[str] = (),
+    ) -> RawFinding:
+        """A finding of this check. `severity` may only raise the declared one."""
+        exchanges = (
+            ()
+            if evidence is None
+            else (evidence,)
+            if isinstance(evidence, Exchange)
+            else tuple(evidence)
+        )
+        declared = self.check.severity
+        if severity is not None and severity.rank < declared.rank:
+            raise ValueError(f"{self.check.id}: severity may only escalate, not lower")
+        endpoints = (endpoint,) if endpoint else tuple(dict.fromkeys(e.endpoint for e in exchanges))
+        return RawFinding(
+            check=self.check,
+            detail=detail,
+            exchanges=exchanges,
+            severity=severity or declared,
+            confidence=confidence,
+            key=key if key is not None else detail,
+            endpoints=endpoints,
+            excerpt=excerpt,
+            headers=tuple(headers),
+        )
+
+
+@dataclass(slots=True)
+class ProbeContext(Context):
+    """The view an active check has: a passive view plus a way to send requests."""
+
+    unsafe: bool = False
+    _send: Sender | None = field(default=None, repr=False)
+    _handshake: Handshaker | None = field(default=None, repr=False)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        credentials: bool = False,
+        purpose: str | None = None,
+    ) -> Exchange:
+        """Send through the engine: scope, safe methods, rate and budget are enforced there."""
+        assert self._send is not None, "the engine sets the sender"
+        return await self._send(
+            method, url, headers=headers, credentials=credentials, purpose=purpose or self.check.id
+        )
+
+    async def handshake(self, **options: object) -> Handshake:
+        """A TLS handshake with the target; see `middlebrick.http.tls.handshake`."""
+        assert self._handshake is not None, "the engine sets the handshaker"
+        return await self._handshake(**options)

@@ -1,0 +1,197 @@
+"""The scan pipeline, top to bottom: recon, inventory, baseline, active checks, passive analysis,
+report. Every interface calls `scan(config)`; nothing here knows who asked."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shlex
+import time
+from datetime import UTC, datetime
+
+from middlebrick import __version__, checks, score
+from middlebrick.checks._check import Check
+from middlebrick.checks._context import Sender, Target
+from middlebrick.config import ScanConfig
+from middlebrick.engine import context, discovery, findings, recon
+from middlebrick.engine.events import Note, OnEvent, Phase, ignore
+from middlebrick.engine.runner import Progress, run_active, run_passive
+from middlebrick.engine.scope import Scope
+from middlebrick.errors import ConfigError
+from middlebrick.http.client import USER_AGENT, BudgetExhausted, HttpClient, tls_context
+from middlebrick.http.exchange import Exchange, Masker, to_record
+from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, TargetInfo
+from middlebrick.spec import loader
+from middlebrick.spec.operations import Operation
+
+__all__ = ["scan", "select_checks"]
+
+
+def select_checks(config: ScanConfig) -> list[Check]:
+    unknown = [c for c in (*config.checks, *config.skip_checks) if c not in checks.BY_ID]
+    if unknown:
+        raise ConfigError(f"unknown check id: {', '.join(unknown)} (see `middlebrick checks`)")
+    chosen = [c for c in checks.ALL if not config.checks or c.id in config.checks]
+    return [c for c in chosen if c.id not in config.skip_checks and c.kind is not Kind.STATIC]
+
+
+def masker_for(config: ScanConfig) -> Masker:
+    masker = Masker()
+    if config.auth is not None:
+        masker.add_basic(config.auth.get_secret_value())
+    if config.bearer is not None:
+        masker.add(config.bearer.get_secret_value())
+    for _, value in config.headers:
+        masker.add(value.get_secret_value())
+    return masker
+
+
+async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
+    """Scan the target `config` names and return the report. Raises `MiddlebrickError` only when
+    the scan cannot run at all (bad configuration, unreachable target, unreadable spec)."""
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
+    selected = select_checks(config)
+    masker = masker_for(config)
+    verify = tls_context(config.ca_bundle, config.insecure)
+    doc = None
+    if config.spec:
+        on_event(Phase("spec", config.spec))
+        doc = await asyncio.to_thread(
+            loader.load, config.spec, verify=verify, timeout=config.timeout
+        )
+    notes: list[str] = []
+
+    def note(message: str) -> None:
+        notes.append(message)
+        on_event(Note(message))
+
+    async with HttpClient(
+        masker=masker,
+        user_agent=USER_AGENT.format(version=__version__),
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        rate=config.rate,
+        deadline=clock + config.budget,
+        body_cap=config.body_cap,
+        verify=verify,
+    ) as client:
+        on_event(Phase("recon", config.target))
+        target, recon_exchanges = await recon.recon(client, config)
+        if target.origin != target.given_origin:
+            note(f"{target.given_origin.url} redirects to {target.origin.url}: scanning over HTTPS")
+        origins = {target.origin, target.given_origin}
+        if target.http_origin is not None:
+            origins.add(target.http_origin)
+        scope = Scope(frozenset(origins))
+
+        on_event(Phase("inventory"))
+        operations = discovery.inventory(target, doc, recon_exchanges[-1], scope)
+        sender = context.make_sender(client, scope, config)
+
+        on_event(Phase("baseline", f"{len(operations)} operations"))
+        tested, skipped = await _baseline(operations, sender, config)
+        if skipped.get("budget"):
+            note("the scan budget ran out during the baseline requests; results are partial")
+        protected = frozenset(
+            ex.request.url
+            for ex in client.exchanges
+            if not ex.request.authenticated and ex.response and ex.response.status in (401, 403)
+        )
+        target = dataclasses.replace(target, auth_schemes=recon.auth_schemes(client.exchanges))
+
+        active = [c for c in selected if c.kind is Kind.ACTIVE]
+        passive = [c for c in selected if c.kind is Kind.PASSIVE]
+        progress = Progress(len(active) + len(passive), on_event)
+        on_event(Phase("checks", f"{len(active)} active checks"))
+        active_runs, raw = await run_active(
+            active,
+            lambda c: context.probe_context(
+                c, target, operations, client, sender, config, protected
+            ),
+            lambda: client.remaining,
+            progress,
+        )
+        on_event(Phase("analysis", f"{len(client.exchanges)} exchanges"))
+        recorded = list(client.exchanges)
+        passive_runs, raw_passive = run_passive(
+            passive,
+            lambda c: context.passive_context(c, target, operations, recorded, protected),
+            progress,
+        )
+        requests_sent = client.requests_sent
+
+    on_event(Phase("report"))
+    ca_hint = (
+        "-k"
+        if config.insecure
+        else (f"--cacert {shlex.quote(str(config.ca_bundle))}" if config.ca_bundle else "")
+    )
+    found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint)
+    runs = [_masked(r, masker) for r in (*active_runs, *passive_runs)]
+    if any(r.status is CheckStatus.INCOMPLETE for r in runs):
+        note("some checks did not finish within the budget (--budget); see the checks list")
+    referenced = {e.exchange_id for f in found for e in f.evidence if e.exchange_id is not None}
+    finished_at = datetime.now(UTC)
+    declared = len(operations) - 1 if doc is not None else len(operations)
+    return Report(
+        tool_version=__version__,
+        target=_target_info(target),
+        spec=config.spec,
+        config=config.public_settings(),
+        started_at=started_at,
+        finished_at=finished_at,
+        duration_s=round(time.monotonic() - clock, 3),
+        requests_sent=requests_sent,
+        score=score.score(found),
+        findings=found,
+        checks=runs,
+        coverage=Coverage(operations_declared=declared, operations_tested=tested, skipped=skipped),
+        notes=notes,
+        exchanges=[to_record(ex, masker) for ex in recorded if ex.id in referenced],
+    )
+
+
+async def _baseline(
+    operations: list[Operation], sender: Sender, config: ScanConfig
+) -> tuple[int, dict[str, int]]:
+    """Request every safe operation without credentials and, if some were given, with them."""
+    skipped: dict[str, int] = {}
+    jobs = []
+    for op in operations:
+        if op.method != "GET":
+            reason = (
+                "write method (not sent)" if op.method not in ("HEAD", "OPTIONS") else "not GET"
+            )
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        jobs.append(sender("GET", op.url, purpose="baseline (no credentials)"))
+        if config.has_credentials:
+            jobs.append(sender("GET", op.url, credentials=True, purpose="baseline"))
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    budget = sum(isinstance(r, BudgetExhausted) for r in results)
+    for r in results:
+        if isinstance(r, BaseException) and not isinstance(r, BudgetExhausted):
+            raise r
+    if budget:
+        skipped["budget"] = budget
+    tested = len({r.request.url for r in results if isinstance(r, Exchange) and r.response})
+    return tested, skipped
+
+
+def _masked(run: CheckRun, masker: Masker) -> CheckRun:
+    if run.reason is None:
+        return run
+    return run.model_copy(update={"reason": masker.mask(run.reason)})
+
+
+def _target_info(target: Target) -> TargetInfo:
+    return TargetInfo(
+        url=target.url,
+        origin=target.given_origin.url,
+        scanned_origin=target.origin.url,
+        server=target.server,
+        framework=target.framework,
+        auth_schemes=list(target.auth_schemes),
+        tls=target.tls,
+    )

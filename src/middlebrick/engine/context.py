@@ -1,0 +1,102 @@
+"""Build the contexts checks run in, with the one sender every active check must use.
+
+The sender is where the safety rules hold for every check at once: the method policy, the scope,
+and credentials added only when a check asks for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Sequence
+
+from middlebrick.checks._check import Check
+from middlebrick.checks._context import Context, ProbeContext, Sender, Target
+from middlebrick.config import ScanConfig
+from middlebrick.engine.scope import Scope
+from middlebrick.errors import ScopeViolation
+from middlebrick.http import tls
+from middlebrick.http.client import HttpClient
+from middlebrick.http.exchange import Exchange
+from middlebrick.spec.operations import Operation
+
+
+def credential_headers(config: ScanConfig) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if config.auth is not None:
+        token = base64.b64encode(config.auth.get_secret_value().encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    if config.bearer is not None:
+        headers["Authorization"] = f"Bearer {config.bearer.get_secret_value()}"
+    for name, value in config.headers:
+        headers[name] = value.get_secret_value()
+    return headers
+
+
+def make_sender(client: HttpClient, scope: Scope, config: ScanConfig) -> Sender:
+    creds = credential_headers(config)
+
+    async def send(
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        credentials: bool = False,
+        purpose: str,
+    ) -> Exchange:
+        method = method.upper()
+        if not config.allows(method):
+            raise ScopeViolation(f"refused to send {method} {url}: unsafe methods need --unsafe")
+        scope.require(url)
+        merged = {**(creds if credentials else {}), **(headers or {})}
+        return await client.send(
+            method, url, merged, purpose=purpose, authenticated=credentials and bool(creds)
+        )
+
+    return send
+
+
+def make_handshaker(client: HttpClient, target: Target, config: ScanConfig):  # type: ignore[no-untyped-def]
+    async def handshake(**options: object) -> tls.Handshake:
+        timeout = max(0.1, min(config.timeout, client.remaining))
+        return await asyncio.to_thread(
+            tls.handshake,
+            target.origin.host,
+            target.origin.port,
+            ca_bundle=config.ca_bundle,
+            timeout=timeout,
+            **options,  # type: ignore[arg-type]
+        )
+
+    return handshake
+
+
+def probe_context(
+    check: Check,
+    target: Target,
+    operations: Sequence[Operation],
+    client: HttpClient,
+    sender: Sender,
+    config: ScanConfig,
+    protected: frozenset[str],
+) -> ProbeContext:
+    return ProbeContext(
+        check=check,
+        target=target,
+        operations=operations,
+        recorded=client.exchanges,
+        protected_urls=protected,
+        unsafe=config.unsafe,
+        _send=sender,
+        _handshake=make_handshaker(client, target, config),
+    )
+
+
+def passive_context(
+    check: Check,
+    target: Target,
+    operations: Sequence[Operation],
+    exchanges: Sequence[Exchange],
+    protected: frozenset[str],
+) -> Context:
+    return Context(check, target, operations, exchanges, protected)

@@ -1,0 +1,95 @@
+"""From raw findings to report findings: merge repeats, attach masked evidence, a curl line that
+reproduces the defect, and the fix for the detected framework."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+
+from middlebrick.checks._context import RawFinding
+from middlebrick.http.exchange import Exchange, Masker
+from middlebrick.model import Evidence, Finding
+from middlebrick.remediation import fix_for
+
+MAX_EVIDENCE = 3
+MAX_ENDPOINTS = 50
+_IMPLICIT_HEADERS = frozenset(
+    {"host", "user-agent", "accept", "accept-encoding", "connection", "content-length"}
+)
+
+
+def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: str) -> list[Finding]:
+    """One finding per check and cause; later occurrences add their endpoints and evidence."""
+    groups: dict[tuple[str, str], list[RawFinding]] = {}
+    for f in raw:
+        groups.setdefault((f.check.id, f.key), []).append(f)
+    findings = []
+    for items in groups.values():
+        first = items[0]
+        endpoints = list(dict.fromkeys(e for f in items for e in f.endpoints))[:MAX_ENDPOINTS]
+        exchanges = list({ex.id: ex for f in items for ex in f.exchanges}.values())
+        evidence = [
+            Evidence(exchange_id=ex.id, excerpt=masker.mask(excerpt(ex, first.headers)))
+            for ex in exchanges[:MAX_EVIDENCE]
+        ]
+        if first.excerpt:
+            evidence.insert(0, Evidence(exchange_id=None, excerpt=masker.mask(first.excerpt)))
+        fix, fix_framework = fix_for(first.check.id, framework)
+        worst = max(items, key=lambda f: f.severity.rank)
+        findings.append(
+            Finding(
+                check_id=first.check.id,
+                title=first.check.title,
+                category=first.check.category,
+                severity=worst.severity,
+                confidence=max(f.confidence for f in items),
+                cwe=list(first.check.cwe),
+                owasp=first.check.owasp,
+                detail=masker.mask(worst.detail),
+                endpoints=[masker.mask(e) for e in endpoints],
+                evidence=evidence,
+                reproduce=curl(exchanges[0], ca_hint) if exchanges else None,
+                remediation=fix,
+                framework=fix_framework,
+            )
+        )
+    findings.sort(key=lambda f: (-f.severity.rank, f.check_id))
+    return findings
+
+
+def excerpt(ex: Exchange, headers: Iterable[str] = ()) -> str:
+    """Request line, status line, and the response headers the check points at."""
+    lines = [f"{ex.request.method} {ex.request.url}"]
+    lines += [f"> {k}: {v}" for k, v in ex.request.headers if k.lower() not in _IMPLICIT_HEADERS]
+    if ex.response is None:
+        lines.append(f"< (no response: {ex.error})")
+        return "\n".join(lines)
+    resp = ex.response
+    lines.append(f"< {resp.http_version} {resp.status} {resp.reason}".rstrip())
+    for name in headers:
+        values = resp.headers.get_all(name)
+        lines += [f"< {name}: {v}" for v in values] or [f"< {name}: (absent)"]
+    return "\n".join(lines)
+
+
+def curl(ex: Exchange, ca_hint: str = "") -> str:
+    """A curl command that repeats the request, with credentials read from the environment."""
+    args = ["curl -i"] + ([ca_hint] if ca_hint else [])
+    if ex.request.method == "HEAD":
+        args.append("--head")
+    elif ex.request.method != "GET":
+        args.append(f"-X {ex.request.method}")
+    for name, value in ex.request.headers:
+        lname = name.lower()
+        if lname in _IMPLICIT_HEADERS:
+            continue
+        if lname == "authorization" and value.lower().startswith("basic "):
+            args.append('-u "$MIDDLEBRICK_AUTH"')
+        elif lname == "authorization" and value.lower().startswith("bearer "):
+            args.append('-H "Authorization: Bearer $MIDDLEBRICK_BEARER"')
+        elif "…(" in value:
+            args.append(f"-H {shlex.quote(f'{name}: <redacted>')}")
+        else:
+            args.append(f"-H {shlex.quote(f'{name}: {value}')}")
+    args.append(shlex.quote(ex.request.url))
+    return " ".join(args)

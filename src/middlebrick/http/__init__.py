@@ -1,0 +1,1 @@
+"""HTTP transport: the one client wrapper, recorded exchanges, masking and TLS probes."""

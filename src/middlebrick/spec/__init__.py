@@ -1,0 +1,1 @@
+"""OpenAPI documents: loading, references, and the operations a scan tests."""
