@@ -27,7 +27,7 @@ bench: dev
 	$(UV) run --frozen python -m bench.scan_bench
 
 docs: dev
-	$(UV) run --frozen python -m middlebrick.docs docs
+	$(UV) run --frozen python docs/generate.py docs
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -3,7 +3,8 @@
 Each category starts at 100. Every distinct finding subtracts its severity's weight; a check that
 fires again (another cause) weighs half as much each time, so one systemic defect reported on many
 endpoints does not sink the grade by itself. The overall score is the mean of the category scores
-weighted by how much each category matters to an API; any critical finding caps the grade at D.
+weighted by how much each category matters to an API, and at most 30 points above the worst
+category; any critical finding caps the score at 69, a D.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ WEIGHT: dict[Category, float] = {
 }
 GRADES = (("A", 90), ("B", 80), ("C", 70), ("D", 60))
 REPEAT_FACTOR = 0.5
+CRITICAL_CAP = 69  # the best score a D gets: a critical finding caps the grade at D
 
 
 def grade_of(score: float) -> str:
@@ -61,7 +63,6 @@ def score(findings: Iterable[Finding]) -> Score:
     overall = sum(WEIGHT[c.category] * c.score for c in categories) / sum(WEIGHT.values())
     # A category at F drags the whole API down: the weighted mean alone would hide it.
     overall = min(overall, min(c.score for c in categories) + 30)
-    grade = grade_of(overall)
     if any(f.severity is Severity.CRITICAL for fs in by_category.values() for f in fs):
-        grade = max(grade, "D")
-    return Score(score=round(overall), grade=grade, categories=categories)
+        overall = min(overall, CRITICAL_CAP)
+    return Score(score=round(overall), grade=grade_of(overall), categories=categories)

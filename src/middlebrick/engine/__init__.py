@@ -22,7 +22,7 @@ from middlebrick.http.client import USER_AGENT, BudgetExhausted, HttpClient, tls
 from middlebrick.http.exchange import Exchange, Masker, to_record
 from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, TargetInfo
 from middlebrick.spec import loader
-from middlebrick.spec.operations import Operation
+from middlebrick.spec.operations import Operation, Source
 
 __all__ = ["scan", "select_checks"]
 
@@ -133,7 +133,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         note("some checks did not finish within the budget (--budget); see the checks list")
     referenced = {e.exchange_id for f in found for e in f.evidence if e.exchange_id is not None}
     finished_at = datetime.now(UTC)
-    declared = len(operations) - 1 if doc is not None else len(operations)
+    declared = sum(op.source is not Source.ROOT for op in operations) if doc else len(operations)
     return Report(
         tool_version=__version__,
         target=_target_info(target),

@@ -19,11 +19,9 @@ MAX_LINKS = 40
 def inventory(
     target: Target, doc: dict[str, Any] | None, root: Exchange, scope: Scope
 ) -> list[Operation]:
-    root_url = target.url_for("/")
-    ops = [Operation("GET", "/", root_url, Source.ROOT)]
-    if doc is not None:
-        ops += operations_from(doc, target.origin.url)
-    else:
+    ops = operations_from(doc, target.origin.url) if doc is not None else []
+    ops.append(Operation("GET", "/", target.origin.url + (target.base_path or "/"), Source.ROOT))
+    if doc is None:
         for url in links(root, scope):
             ops.append(Operation("GET", urlsplit(url).path, url, Source.LINK))
     unique: dict[tuple[str, str], Operation] = {}

@@ -44,9 +44,7 @@ async def recon(client: HttpClient, config: ScanConfig) -> tuple[Target, list[Ex
     """Request the target's root, follow an http->https upgrade on the same host, fingerprint."""
     given = origin_of(config.target)
     base_path = urlsplit(config.target).path.rstrip("/")
-    first = await client.send(
-        "GET", config.target + "/" if not base_path else config.target, purpose="recon"
-    )
+    first = await client.send("GET", given.url + (base_path or "/"), purpose="recon")
     if first.response is None:
         raise fail(first, config.target)
     seen = [first]
@@ -56,7 +54,7 @@ async def recon(client: HttpClient, config: ScanConfig) -> tuple[Target, list[Ex
         upgrade = _https_upgrade(first, given)
         if upgrade is not None:
             origin = upgrade
-            second = await client.send("GET", upgrade.url + base_path + "/", purpose="recon")
+            second = await client.send("GET", upgrade.url + (base_path or "/"), purpose="recon")
             if second.response is None:
                 raise fail(second, upgrade.url)
             seen.append(second)

@@ -71,6 +71,11 @@ class HttpClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # requests whose checks were cancelled at the deadline may still be in flight
+        pending = [t for t in self._sent.values() if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._sent.values(), return_exceptions=True)
         await self._client.aclose()
 
     @property

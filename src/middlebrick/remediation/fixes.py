@@ -1,5 +1,11 @@
-"""Fix texts per check id and framework (see the package docstring)."""
+"""Fix texts per check id and framework (see the package docstring), one module per category."""
 
 from __future__ import annotations
 
-FIXES: dict[str, dict[str, str]] = {}
+from middlebrick.remediation import configuration, data_exposure, encryption
+
+FIXES: dict[str, dict[str, str]] = {
+    **encryption.FIXES,
+    **data_exposure.FIXES,
+    **configuration.FIXES,
+}

@@ -7,7 +7,9 @@ import io
 from dataclasses import dataclass
 
 from rich.console import Console, Group
+from rich.markdown import Markdown
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -107,8 +109,8 @@ def _finding(f: Finding) -> Group:
         parts.append(Text(excerpt, style="dim"))
     if f.reproduce:
         parts.append(Text.assemble(("  reproduce: ", "bold"), (f.reproduce, "")))
-    parts.append(Text.assemble((f"  fix ({f.framework}): ", "bold"), (f.remediation, "")))
-    parts.append(Text(""))
+    parts.append(Text(f"  fix ({f.framework}):", style="bold"))
+    parts.append(Padding(Markdown(f.remediation, code_theme="ansi_dark"), (0, 0, 1, 4)))
     return Group(*parts)  # type: ignore[arg-type]
 
 
@@ -121,7 +123,7 @@ class TextWriter:
     def render(self, report: Report) -> str:
         buffer = io.StringIO()
         show(report, Console(file=buffer, width=self.width, color_system=None, highlight=False))
-        return buffer.getvalue()
+        return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 WRITER = TextWriter()

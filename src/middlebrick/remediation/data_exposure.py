@@ -1,0 +1,116 @@
+"""Fixes for the data exposure checks."""
+
+from __future__ import annotations
+
+FIXES: dict[str, dict[str, str]] = {
+    "MB-DATA-001": {
+        "flask": (
+            "Mark every authenticated response as not storable, in one `after_request` hook "
+            "(`no-store` alone is enough; `no-cache` is not a substitute):\n\n"
+            "```python\n"
+            "@app.after_request\n"
+            "def no_store(response):\n"
+            "    if request.authorization is not None:\n"
+            '        response.headers["Cache-Control"] = "no-store"\n'
+            "    return response\n"
+            "```"
+        ),
+        "fastapi": (
+            "Set `Cache-Control: no-store` on authenticated responses in a middleware:\n\n"
+            "```python\n"
+            '@app.middleware("http")\n'
+            "async def no_store(request, call_next):\n"
+            "    response = await call_next(request)\n"
+            '    if "authorization" in request.headers:\n'
+            '        response.headers["Cache-Control"] = "no-store"\n'
+            "    return response\n"
+            "```"
+        ),
+        "django": (
+            "Decorate authenticated views with `django.views.decorators.cache.never_cache` (it "
+            "sends `no-store` among others), or set `response['Cache-Control'] = 'no-store'` in a "
+            "middleware for every authenticated API response."
+        ),
+        "express": (
+            "Send `res.set('Cache-Control', 'no-store')` from a middleware mounted before the "
+            "authenticated routers, e.g. `app.use('/api', (req, res, next) => { "
+            "res.set('Cache-Control', 'no-store'); next(); })`."
+        ),
+        "generic": (
+            "Send `Cache-Control: no-store` on every response to an authenticated request (and on "
+            "responses of endpoints that require authentication). `private, no-store` is fine; "
+            "`no-cache` and `Pragma` alone still let the response be stored."
+        ),
+    },
+    "MB-DATA-002": {
+        "flask": (
+            "Do not echo the request's `Origin`. Use Flask-CORS with an explicit allow-list: "
+            "`CORS(app, origins=['https://app.example.com'], supports_credentials=True)`, or "
+            "compare `request.headers.get('Origin')` against a fixed set before setting "
+            "`Access-Control-Allow-Origin`, and add `Vary: Origin`."
+        ),
+        "fastapi": (
+            "Configure `CORSMiddleware` with `allow_origins=['https://app.example.com']` (a list "
+            "of exact origins), never `allow_origin_regex='.*'` together with "
+            "`allow_credentials=True`."
+        ),
+        "django": (
+            "With django-cors-headers set `CORS_ALLOWED_ORIGINS = ['https://app.example.com']`; "
+            "never `CORS_ALLOW_ALL_ORIGINS = True` with `CORS_ALLOW_CREDENTIALS = True`."
+        ),
+        "express": (
+            "Give the `cors` package a list, not `origin: true`: "
+            "`cors({ origin: ['https://app.example.com'], credentials: true })`."
+        ),
+        "generic": (
+            "Only send `Access-Control-Allow-Origin` for origins on a fixed allow-list, compared "
+            "exactly (scheme, host and port), and send `Vary: Origin`. Never reflect the request's "
+            "Origin while allowing credentials."
+        ),
+    },
+    "MB-DATA-003": {
+        "flask": (
+            "Remove `null` from the allowed origins (Flask-CORS `origins=` list or your own "
+            "handler); sandboxed frames and local files can all send `Origin: null`."
+        ),
+        "generic": (
+            "Never allow the origin `null`: any attacker can make a browser send it (sandboxed "
+            "iframes, `data:` URLs). Allow only the exact origins of your own front ends."
+        ),
+    },
+    "MB-DATA-004": {
+        "flask": (
+            "Choose one: public data with `Access-Control-Allow-Origin: *` and no credentials, or "
+            "credentialed requests from an allow-list (`CORS(app, origins=[...], "
+            "supports_credentials=True)`). Do not send both headers."
+        ),
+        "generic": (
+            "Drop `Access-Control-Allow-Credentials: true` from wildcard responses, or replace the "
+            "wildcard with an allow-list of exact origins if the API really needs credentials "
+            "cross-origin."
+        ),
+    },
+    "MB-DATA-005": {
+        "flask": (
+            "The Werkzeug development server announces itself (`Server: Werkzeug/x Python/y`); "
+            "never expose it. Serve the app with gunicorn or uWSGI behind a reverse proxy and hide "
+            "versions there (nginx: `server_tokens off;`)."
+        ),
+        "fastapi": (
+            "Start uvicorn with `--no-server-header` (or `server_header=False`) and hide versions "
+            "at the proxy (`server_tokens off;`)."
+        ),
+        "django": (
+            "Do not serve production traffic with `runserver` (it sends `WSGIServer/x CPython/y`); "
+            "use gunicorn behind a proxy with `server_tokens off;`."
+        ),
+        "express": (
+            "Call `app.disable('x-powered-by')` (or use helmet's `hidePoweredBy`) and hide the "
+            "proxy's version (`server_tokens off;`)."
+        ),
+        "generic": (
+            "Remove version numbers from `Server` and drop `X-Powered-By`, `X-AspNet-Version` and "
+            "similar headers at the application server or reverse proxy."
+        ),
+    },
+}
