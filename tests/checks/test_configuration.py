@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from middlebrick.demo.server import serve
 from pydantic import SecretStr
 
-from checks.conftest import exchange, ids, run_passive, scan_now
 from middlebrick.checks import configuration as conf
+from middlebrick.demo.server import serve
+
+from checks.conftest import exchange, ids, run_passive, scan_now
 from targets.headers import PASSWORD, USER, careful_flask, leaky_flask
 
 CREDS = SecretStr(f"{USER}:{PASSWORD}")

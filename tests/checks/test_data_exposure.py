@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from middlebrick.demo.server import serve
 from pydantic import SecretStr
 
-from checks.conftest import exchange, ids, run_passive, scan_now
 from middlebrick.checks import data_exposure as de
+from middlebrick.demo.server import serve
 from middlebrick.model import Severity
+
+from checks.conftest import exchange, ids, run_passive, scan_now
 from targets.headers import PASSWORD, USER, careful_flask, leaky_flask, public_starlette
 
 CREDS = SecretStr(f"{USER}:{PASSWORD}")
@@ -71,7 +72,7 @@ def test_cacheable_authenticated_response_flags_leaky_flask_api() -> None:
         f"{served.url}/api/me",
         f"{served.url}/api/export",
     }
-    assert finding.reproduce == f'curl -i -u "$MIDDLEBRICK_AUTH" {served.url}/api/me'
+    assert finding.reproduce == f'curl -i -u "$MIDDLEBRICK_AUTH" {served.url}/api/export'
 
 
 @pytest.mark.check("MB-DATA-001")

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from middlebrick.cli import app
+
 from targets.raw import closed_port, silent, speaks_ssh, tcp_server
 
 runner = CliRunner()

@@ -7,13 +7,14 @@ import json
 import time
 
 import pytest
-from middlebrick.demo.server import serve
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from middlebrick.config import ScanConfig
+from middlebrick.demo.server import serve
 from middlebrick.engine import scan
 from middlebrick.model import CheckStatus
+
 from targets.recording import Log, recording_app
 
 CANARY_PASSWORD = "canary-pw-7f3a9c2e"

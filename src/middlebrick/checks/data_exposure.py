@@ -52,7 +52,9 @@ def cacheable_authenticated_response(ctx: Context) -> Iterator[RawFinding]:
     public_bodies = {
         ex.request.url: ex.response.body
         for ex in ctx.exchanges(authenticated=False, success=True)
-        if ex.response is not None and ex.request.method == "GET"
+        if ex.response is not None
+        and ex.request.method == "GET"
+        and ex.request.url not in ctx.protected_urls
     }
     for ex in ctx.exchanges(success=True):
         if ex.request.method != "GET" or ex.response is None or not ex.response.body:

@@ -7,13 +7,13 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from middlebrick.demo.apps import DEMO_PASSWORD, DEMO_USER, fixed_app, vulnerable_app
-from middlebrick.demo.server import serve
-from middlebrick.demo.tls import local_ca, server_context
 from pydantic import SecretStr
 from rich.console import Console
 
 from middlebrick.config import ScanConfig
+from middlebrick.demo.apps import DEMO_PASSWORD, DEMO_USER, fixed_app, vulnerable_app
+from middlebrick.demo.server import serve
+from middlebrick.demo.tls import local_ca, server_context
 from middlebrick.model import Report
 from middlebrick.report.text import show
 

@@ -26,8 +26,12 @@ def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: st
     findings = []
     for items in groups.values():
         first = items[0]
-        endpoints = list(dict.fromkeys(e for f in items for e in f.endpoints))[:MAX_ENDPOINTS]
-        exchanges = list({ex.id: ex for f in items for ex in f.exchanges}.values())
+        # sorted, not in arrival order: concurrent requests finish in any order, reports must not
+        endpoints = sorted({e for f in items for e in f.endpoints})[:MAX_ENDPOINTS]
+        exchanges = sorted(
+            {ex.id: ex for f in items for ex in f.exchanges}.values(),
+            key=lambda ex: (ex.request.url, ex.request.method, ex.id),
+        )
         evidence = [
             Evidence(exchange_id=ex.id, excerpt=masker.mask(excerpt(ex, first.headers)))
             for ex in exchanges[:MAX_EVIDENCE]
