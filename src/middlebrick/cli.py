@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -164,10 +164,10 @@ def scan(
 
 def run_scan(config: ScanConfig, *, quiet: bool) -> Report:
     from middlebrick.engine import scan as engine_scan
-    from middlebrick.engine.events import CheckFinished, Event, Note, Phase
+    from middlebrick.engine.events import CheckFinished, Event, Phase
 
     if quiet or not stderr.is_terminal:
-        return asyncio.run(engine_scan(config, _notes_only(quiet)))
+        return asyncio.run(engine_scan(config))
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -183,20 +183,8 @@ def run_scan(config: ScanConfig, *, quiet: bool) -> Report:
                 progress.update(task, description=f"{event.name} {event.detail}".strip())
             elif isinstance(event, CheckFinished):
                 progress.update(task, completed=event.done, total=event.total)
-            elif isinstance(event, Note):
-                progress.console.print(f"[dim]note:[/] {_escape(event.message)}")
 
         return asyncio.run(engine_scan(config, on_event))
-
-
-def _notes_only(quiet: bool) -> Callable[[object], None]:
-    from middlebrick.engine.events import Note
-
-    def on_event(event: object) -> None:
-        if not quiet and isinstance(event, Note):
-            stderr.print(f"note: {_escape(event.message)}")
-
-    return on_event
 
 
 def emit(report: Report, fmt: Format, output: Path | None) -> None:
