@@ -22,7 +22,7 @@ from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
 DEMO_USER = "alice"
-DEMO_PASSWORD = "wonderland-demo-2024"  # noqa: S105 - the demo's published test credential
+DEMO_PASSWORD = "wonderland-demo-2024"
 
 _USERS = {
     "alice": {"id": 1, "name": "Alice Liddell", "email": "alice@example.test", "role": "admin"},
