@@ -90,8 +90,6 @@ def _serve_asgi(
 ) -> Iterator[int]:
     import uvicorn  # noqa: PLC0415 - a test-only dependency, needed only for ASGI apps
 
-    if tls is not None:
-        raise ValueError("TLS for ASGI apps is not supported by this harness; use a WSGI app")
     config = uvicorn.Config(
         app,
         host=host,
@@ -101,6 +99,8 @@ def _serve_asgi(
         lifespan="off",
         server_header=server_header is None,
     )
+    config.load()
+    config.ssl = tls  # uvicorn builds contexts from files; hand it the one we were given
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),))
