@@ -11,6 +11,7 @@ import asyncio
 import errno
 import ssl
 import time
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -64,7 +65,11 @@ class HttpClient:
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            headers={"User-Agent": user_agent, "Accept": "application/json, */*;q=0.5"},
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "application/json, */*;q=0.5",
+                "Accept-Encoding": "gzip, deflate",  # what `Decoder` can bound
+            },
         )
 
     async def __aenter__(self) -> HttpClient:
@@ -158,17 +163,9 @@ class HttpClient:
     async def _receive(self, request: httpx.Request) -> Response:
         response = await self._client.send(request, stream=True)
         try:
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
+            body, truncated = b"", False
             if request.method != "HEAD":
-                async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= self._body_cap:
-                        truncated = size > self._body_cap or not response.is_stream_consumed
-                        break
-            body = b"".join(chunks)[: self._body_cap]
+                body, truncated = await self._read_capped(response)
         finally:
             await response.aclose()
         return Response(
@@ -182,6 +179,20 @@ class HttpClient:
             truncated=truncated,
         )
 
+    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
+        """Read at most `body_cap` decoded bytes. Decoding is ours, not httpx's, so that a small
+        compressed chunk can never expand past the cap in memory (a decompression bomb)."""
+        decoder = Decoder.for_encoding(response.headers.get("content-encoding", ""))
+        chunks: list[bytes] = []
+        room = self._body_cap
+        async for raw in response.aiter_raw():
+            data = decoder.feed(raw, room + 1)
+            chunks.append(data)
+            room -= len(data)
+            if room < 0:
+                return b"".join(chunks)[: self._body_cap], True
+        return b"".join(chunks), False
+
     async def _wait_for_rate_slot(self) -> None:
         if not self._rate_interval:
             return
@@ -191,6 +202,48 @@ class HttpClient:
             self._next_slot = slot + self._rate_interval
         if slot > now:
             await asyncio.sleep(slot - now)
+
+
+class Decoder:
+    """Incremental Content-Encoding decoder whose output per call is bounded."""
+
+    def __init__(self, wbits: int | None) -> None:
+        self._zlib = None if wbits is None else zlib.decompressobj(wbits)
+        self._may_be_raw_deflate = wbits == zlib.MAX_WBITS
+        self._started = False
+
+    @classmethod
+    def for_encoding(cls, header: str) -> Decoder:
+        encoding = header.rsplit(",", maxsplit=1)[-1].strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            return cls(16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            return cls(zlib.MAX_WBITS)
+        return cls(None)  # identity, or an encoding we did not ask for: kept as received
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """Decode `data`; return at most `limit` (> 0) bytes, keeping the rest of the input."""
+        if self._zlib is None:
+            return data[:limit]
+        out: list[bytes] = []
+        pending = data
+        try:
+            while limit > 0:
+                chunk = self._zlib.decompress(pending, limit)
+                out.append(chunk)
+                limit -= len(chunk)
+                pending = self._zlib.unconsumed_tail
+                if not pending:
+                    break
+        except zlib.error:
+            if self._may_be_raw_deflate and not self._started:
+                # "deflate" is often sent raw (RFC 1951) rather than zlib-wrapped (RFC 1950)
+                self._zlib, self._may_be_raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+                return self.feed(data, limit)
+            self._zlib = None  # undecodable: keep the bytes as they came
+            return data[:limit]
+        self._started = True
+        return b"".join(out)
 
 
 def classify(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
