@@ -93,3 +93,15 @@ def test_broken_spec_names_the_line_and_exits_3(tmp_path: Path) -> None:
 def test_unknown_option_is_a_usage_error() -> None:
     code, _ = run("scan", "http://127.0.0.1:1", "--no-such-option")
     assert code == 2
+
+
+def test_untrusted_certificate_exits_3_with_a_hint() -> None:
+    from middlebrick.demo.server import serve
+    from middlebrick.demo.tls import local_ca, server_context
+
+    from targets.headers import careful_flask
+
+    with serve(careful_flask(), tls=server_context(local_ca())) as served:
+        code, out = run("scan", served.url)
+    assert code == 3
+    assert_one_line_error(out, "certificate", "--ca-bundle", "--insecure")
