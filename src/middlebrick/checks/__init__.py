@@ -10,7 +10,18 @@ from middlebrick.checks._check import Check
 
 ALL: tuple[Check, ...] = (
     # encryption
-    *encryption.CHECKS,
+    encryption.plain_http_api,
+    encryption.temporary_https_redirect,
+    encryption.http_answered_before_redirect,
+    encryption.spoofable_https_enforcement,
+    encryption.missing_hsts,
+    encryption.weak_hsts,
+    encryption.inconsistent_hsts,
+    encryption.untrusted_certificate,
+    encryption.expired_certificate,
+    encryption.certificate_host_mismatch,
+    encryption.legacy_tls_accepted,
+    encryption.weak_ciphers_accepted,
     # data exposure
     data_exposure.cacheable_authenticated_response,
     data_exposure.cors_reflects_any_origin,

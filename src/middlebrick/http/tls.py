@@ -23,7 +23,7 @@ CERT_HAS_EXPIRED = 10
 HOSTNAME_MISMATCH = 62
 
 # Families no current client needs: broken, export-grade, anonymous or unauthenticated.
-WEAK_CIPHERS = "NULL:eNULL:aNULL:EXPORT:LOW:DES:3DES:RC4:MD5:PSK:SRP:IDEA:SEED:@SECLEVEL=0"
+WEAK_CIPHERS = "NULL:eNULL:aNULL:EXPORT:LOW:DES:3DES:RC4:MD5:!PSK:!SRP:@SECLEVEL=0"
 
 VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
