@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import warnings
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +39,11 @@ def server_context(
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if ciphers:
         ctx.set_ciphers(ciphers)
-    if minimum_version:
-        ctx.minimum_version = minimum_version
-    if maximum_version:
-        ctx.maximum_version = maximum_version
+    with warnings.catch_warnings():  # legacy versions are asked for on purpose, by tests
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if minimum_version:
+            ctx.minimum_version = minimum_version
+        if maximum_version:
+            ctx.maximum_version = maximum_version
     cert.configure_cert(ctx)
     return ctx

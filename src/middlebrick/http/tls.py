@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,12 +81,15 @@ def handshake(
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     try:
-        if minimum or maximum or ciphers:
-            ctx.set_ciphers(ciphers or "DEFAULT:@SECLEVEL=0")
-        if minimum:
-            ctx.minimum_version = VERSIONS[minimum]
-        if maximum:
-            ctx.maximum_version = VERSIONS[maximum]
+        with warnings.catch_warnings():
+            # offering TLS 1.0/1.1 is the point of the legacy-version check
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if minimum or maximum or ciphers:
+                ctx.set_ciphers(ciphers or "DEFAULT:@SECLEVEL=0")
+            if minimum:
+                ctx.minimum_version = VERSIONS[minimum]
+            if maximum:
+                ctx.maximum_version = VERSIONS[maximum]
     except (ssl.SSLError, ValueError) as exc:
         return Handshake(ok=False, error=f"this OpenSSL cannot offer that: {exc}")
     sni = server_name or host
