@@ -18,7 +18,13 @@ from middlebrick.engine.events import Note, OnEvent, Phase, ignore
 from middlebrick.engine.runner import Progress, run_active, run_passive
 from middlebrick.engine.scope import Scope
 from middlebrick.errors import ConfigError
-from middlebrick.http.client import USER_AGENT, BudgetExhausted, HttpClient, tls_context
+from middlebrick.http.client import (
+    USER_AGENT,
+    BudgetExhausted,
+    HttpClient,
+    fetch_document,
+    tls_context,
+)
 from middlebrick.http.exchange import Exchange, Masker, to_record
 from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, TargetInfo
 from middlebrick.spec import loader
@@ -57,9 +63,11 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     doc = None
     if config.spec:
         on_event(Phase("spec", config.spec))
-        doc = await asyncio.to_thread(
-            loader.load, config.spec, verify=verify, timeout=config.timeout
-        )
+        if config.spec.startswith(("http://", "https://")):
+            text = await fetch_document(config.spec, verify=verify, seconds=config.timeout)
+            doc = loader.parse(text, config.spec)
+        else:
+            doc = await asyncio.to_thread(loader.load, config.spec)
     notes: list[str] = []
 
     def note(message: str) -> None:

@@ -15,11 +15,16 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
+import aiohttp
+from yarl import URL
 
+from middlebrick.errors import SpecError
 from middlebrick.http.exchange import ErrorKind, Exchange, Headers, Masker, Request, Response
 
 USER_AGENT = "middlebrick/{version} (+API security scan)"
+MAX_HEADER_LINE = 64 * 1024  # aiohttp's 8 KiB default refuses real-world cookie and CSP lines
+CHUNK = 64 * 1024
+MAX_DOCUMENT = 50 * 1024 * 1024
 
 
 class BudgetExhausted(Exception):
@@ -36,7 +41,12 @@ def tls_context(ca_bundle: Path | None, insecure: bool) -> ssl.SSLContext:
 
 
 class HttpClient:
-    """Async client with the scan's limits. Use as `async with HttpClient(...) as client`."""
+    """Async client with the scan's limits. Use as `async with HttpClient(...) as client`.
+
+    Built on aiohttp (chosen by measurement, see bench/RESULTS.md): it decodes nothing itself
+    (`auto_decompress=False`, our `Decoder` bounds decompressed size), keeps no cookies (every
+    request carries exactly the credentials a check asked for), and sends URLs as given.
+    """
 
     def __init__(
         self,
@@ -59,17 +69,20 @@ class HttpClient:
         self._rate_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(concurrency)
         self._sent: dict[tuple[object, ...], asyncio.Task[Exchange]] = {}
+        self._default_headers = {
+            "User-Agent": user_agent,
+            "Accept": "application/json, */*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",  # what `Decoder` can bound
+        }
         self.exchanges: list[Exchange] = []
-        self._client = httpx.AsyncClient(
-            verify=verify,
-            follow_redirects=False,
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency, ssl=verify),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
             trust_env=False,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            headers={
-                "User-Agent": user_agent,
-                "Accept": "application/json, */*;q=0.5",
-                "Accept-Encoding": "gzip, deflate",  # what `Decoder` can bound
-            },
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            max_line_size=MAX_HEADER_LINE,
+            max_field_size=MAX_HEADER_LINE,
         )
 
     async def __aenter__(self) -> HttpClient:
@@ -77,11 +90,11 @@ class HttpClient:
 
     async def __aexit__(self, *exc: object) -> None:
         # requests whose checks were cancelled at the deadline may still be in flight
-        pending = [t for t in self._sent.values() if not t.done()]
-        for task in pending:
-            task.cancel()
+        for task in self._sent.values():
+            if not task.done():
+                task.cancel()
         await asyncio.gather(*self._sent.values(), return_exceptions=True)
-        await self._client.aclose()
+        await self._session.close()
 
     @property
     def requests_sent(self) -> int:
@@ -90,9 +103,6 @@ class HttpClient:
     @property
     def remaining(self) -> float:
         return self._deadline - time.monotonic()
-
-    def extend_deadline(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
 
     async def send(
         self,
@@ -104,11 +114,11 @@ class HttpClient:
         authenticated: bool = False,
     ) -> Exchange:
         """Send once; an identical request already sent returns the same exchange."""
-        headers = dict(headers or {})
-        key = (method, url, tuple(sorted((k.lower(), v) for k, v in headers.items())))
+        merged = {**self._default_headers, **(headers or {})}
+        key = (method, url, tuple(sorted((k.lower(), v) for k, v in merged.items())))
         task = self._sent.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._send(method, url, headers, purpose, authenticated))
+            task = asyncio.ensure_future(self._send(method, url, merged, purpose, authenticated))
             self._sent[key] = task
         return await asyncio.shield(task)
 
@@ -120,76 +130,74 @@ class HttpClient:
             if self.remaining <= 0:
                 raise BudgetExhausted
             timeout = min(self._timeout, self.remaining)
-            request = self._client.build_request(
-                method, url, headers=headers, timeout=httpx.Timeout(timeout)
-            )
-            recorded = Request(
-                method=method,
-                url=url,
-                headers=Headers(
-                    tuple(
-                        (
-                            k.decode("latin-1"),
-                            self._masker.mask_header(k.decode("latin-1"), v.decode("latin-1")),
-                        )
-                        for k, v in request.headers.raw
-                    )
-                ),
-                authenticated=authenticated,
-            )
+            sent: list[tuple[str, str]] = list(headers.items())
             started = time.perf_counter()
             response: Response | None = None
             error: str | None = None
             kind: ErrorKind | None = None
             try:
-                response = await asyncio.wait_for(self._receive(request), timeout + 1)
-            except (httpx.TimeoutException, TimeoutError):
+                async with asyncio.timeout(timeout):
+                    response, sent = await self._exchange(method, url, headers)
+            except TimeoutError:
                 kind, error = ErrorKind.TIMEOUT, f"no response within {timeout:.1f}s"
-            except httpx.HTTPError as exc:
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
                 kind, error = classify(exc)
-            elapsed = (time.perf_counter() - started) * 1000
             exchange = Exchange(
                 id=len(self.exchanges) + 1,
                 purpose=purpose,
-                request=recorded,
+                request=Request(
+                    method=method,
+                    url=url,
+                    headers=Headers(tuple((k, self._masker.mask_header(k, v)) for k, v in sent)),
+                    authenticated=authenticated,
+                ),
                 response=response,
                 error=None if error is None else self._masker.mask(error),
                 error_kind=kind,
-                elapsed_ms=elapsed,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
             )
             self.exchanges.append(exchange)
             return exchange
 
-    async def _receive(self, request: httpx.Request) -> Response:
-        response = await self._client.send(request, stream=True)
-        try:
+    async def _exchange(
+        self, method: str, url: str, headers: dict[str, str]
+    ) -> tuple[Response, list[tuple[str, str]]]:
+        async with self._session.request(
+            method, URL(url, encoded=True), headers=headers, allow_redirects=False
+        ) as resp:
             body, truncated = b"", False
-            if request.method != "HEAD":
-                body, truncated = await self._read_capped(response)
-        finally:
-            await response.aclose()
-        return Response(
-            status=response.status_code,
-            reason=response.reason_phrase,
-            http_version=response.http_version,
-            headers=Headers(
-                tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
-            ),
-            body=body,
-            truncated=truncated,
-        )
+            if method != "HEAD":
+                body, truncated = await self._read_capped(resp)
+            sent = list(resp.request_info.headers.items())
+            version = f"HTTP/{resp.version.major}.{resp.version.minor}" if resp.version else ""
+            return (
+                Response(
+                    status=resp.status,
+                    reason=resp.reason or "",
+                    http_version=version,
+                    headers=Headers(
+                        tuple(
+                            (k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers
+                        )
+                    ),
+                    body=body,
+                    truncated=truncated,
+                ),
+                sent,
+            )
 
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
-        """Read at most `body_cap` decoded bytes. Decoding is ours, not httpx's, so that a small
-        compressed chunk can never expand past the cap in memory (a decompression bomb)."""
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
+        """Read at most `body_cap` decoded bytes. Decoding is ours, so that a small compressed
+        chunk can never expand past the cap in memory (a decompression bomb)."""
         decoder = Decoder.for_encoding(response.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
         room = self._body_cap
-        async for raw in response.aiter_raw():
+        async for raw in response.content.iter_chunked(CHUNK):
             data = decoder.feed(raw, room + 1)
             chunks.append(data)
             room -= len(data)
             if room < 0:
+                response.close()  # do not drain the rest of an endless or huge body
                 return b"".join(chunks)[: self._body_cap], True
         return b"".join(chunks), False
 
@@ -246,27 +254,65 @@ class Decoder:
         return b"".join(out)
 
 
-def classify(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
-    """Name the network failure behind an httpx error in words a user can act on."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return ErrorKind.TLS, f"TLS certificate rejected: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return ErrorKind.TLS, f"TLS handshake failed: {cause.reason or cause}"
-        if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
-            return ErrorKind.REFUSED, "connection refused"
-        if (
-            "Name or service not known" in str(cause)
-            or "nodename nor servname" in str(cause)
-            or ("getaddrinfo" in str(cause) or "Temporary failure in name resolution" in str(cause))
+async def fetch_document(url: str, *, verify: ssl.SSLContext, seconds: float) -> str:
+    """GET a document the user named (an OpenAPI spec URL), capped at `MAX_DOCUMENT` bytes."""
+    try:
+        async with (
+            asyncio.timeout(seconds),
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=verify), auto_decompress=False
+            ) as session,
+            session.get(URL(url, encoded=True), allow_redirects=False) as resp,
         ):
-            return ErrorKind.DNS, "the host name does not resolve"
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.ConnectError) and "refused" in str(exc).lower():
-        return ErrorKind.REFUSED, "connection refused"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        return ErrorKind.PROTOCOL, f"the server did not answer with HTTP ({exc})"
-    if isinstance(exc, httpx.ConnectError):
-        return ErrorKind.NETWORK, f"could not connect ({exc})"
-    return ErrorKind.NETWORK, f"{type(exc).__name__}: {exc}"
+            if resp.status != 200:
+                raise SpecError(f"spec URL {url} answered HTTP {resp.status}")
+            decoder = Decoder.for_encoding(resp.headers.get("content-encoding", ""))
+            chunks, room = [], MAX_DOCUMENT
+            async for raw in resp.content.iter_chunked(CHUNK):
+                data = decoder.feed(raw, room + 1)
+                room -= len(data)
+                if room < 0:
+                    raise SpecError(f"spec URL {url}: larger than {MAX_DOCUMENT >> 20} MB")
+                chunks.append(data)
+    except TimeoutError:
+        raise SpecError(f"cannot fetch spec {url}: no answer within {seconds:.0f}s") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise SpecError(f"cannot fetch spec {url}: {classify(exc)[1]}") from None
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def classify(exc: BaseException) -> tuple[ErrorKind, str]:
+    """Name the network failure behind a client error in words a user can act on."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert = exc.certificate_error
+        message = getattr(cert, "verify_message", None) or str(cert)
+        return ErrorKind.TLS, f"TLS certificate rejected: {message}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ErrorKind.DNS, "the host name does not resolve"
+    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError):
+        return ErrorKind.TLS, f"TLS handshake failed: {_ssl_reason(exc)}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if exc.os_error.errno == errno.ECONNREFUSED:
+            return ErrorKind.REFUSED, "connection refused"
+        if isinstance(exc.os_error, ssl.SSLError):
+            return ErrorKind.TLS, f"TLS handshake failed: {_ssl_reason(exc.os_error)}"
+        return ErrorKind.NETWORK, f"could not connect ({exc.os_error.strerror or exc.os_error})"
+    if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ServerDisconnectedError):
+        return ErrorKind.PROTOCOL, f"the server did not answer with HTTP ({_first_line(exc)})"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return (
+            ErrorKind.PROTOCOL,
+            f"the response body was cut off or malformed ({_first_line(exc)})",
+        )
+    if isinstance(exc, ssl.SSLError):
+        return ErrorKind.TLS, f"TLS handshake failed: {_ssl_reason(exc)}"
+    return ErrorKind.NETWORK, f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    inner = getattr(exc, "os_error", None) or exc
+    return str(getattr(inner, "reason", None) or _first_line(inner))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

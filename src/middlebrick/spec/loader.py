@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from middlebrick.errors import SpecError
@@ -18,18 +17,17 @@ from middlebrick.errors import SpecError
 MAX_SPEC_BYTES = 50 * 1024 * 1024
 
 
-def load(source: str, *, verify: object = True, timeout: float = 10.0) -> dict[str, Any]:
-    """The document as a dict; `source` is a path or an http(s) URL."""
-    if source.startswith(("http://", "https://")):
-        text = _fetch(source, verify=verify, timeout=timeout)
-    else:
-        path = Path(source)
-        try:
-            if path.stat().st_size > MAX_SPEC_BYTES:
-                raise SpecError(f"{source}: larger than {MAX_SPEC_BYTES >> 20} MB")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read spec {source}: {exc}") from None
+def load(source: str) -> dict[str, Any]:
+    """The document in file `source` as a dict (URLs are fetched by the engine, then `parse`d)."""
+    path = Path(source)
+    try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{source}: larger than {MAX_SPEC_BYTES >> 20} MB")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(
+            f"cannot read spec {source}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     return parse(text, source)
 
 
@@ -50,24 +48,3 @@ def parse(text: str, source: str) -> dict[str, Any]:
     if not isinstance(doc.get("paths", {}), dict):
         raise SpecError(f"{source}: 'paths' must be a mapping")
     return doc
-
-
-def _fetch(url: str, *, verify: object, timeout: float) -> str:
-    try:
-        with (
-            httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client,  # type: ignore[arg-type]
-            client.stream(
-                "GET", url, headers={"Accept": "application/json, application/yaml"}
-            ) as r,
-        ):
-            if r.status_code != 200:
-                raise SpecError(f"spec URL {url} answered HTTP {r.status_code}")
-            chunks, size = [], 0
-            for chunk in r.iter_bytes():
-                size += len(chunk)
-                if size > MAX_SPEC_BYTES:
-                    raise SpecError(f"spec URL {url}: larger than {MAX_SPEC_BYTES >> 20} MB")
-                chunks.append(chunk)
-            return b"".join(chunks).decode("utf-8", errors="replace")
-    except httpx.HTTPError as exc:
-        raise SpecError(f"cannot fetch spec {url}: {exc}") from None
