@@ -79,6 +79,7 @@ def test_plain_http_api_flags_basic_challenge_as_critical() -> None:
     [finding] = report.findings
     assert finding.severity is Severity.CRITICAL
     assert "Basic credentials" in finding.detail
+    assert "loopback" in finding.detail
     assert all(e.startswith(f"GET {served.url}/api/") for e in finding.endpoints)
 
 
@@ -306,6 +307,7 @@ def test_untrusted_certificate_flags_unknown_ca_with_insecure(ca: tuple[Any, Pat
     report = scan_certificate(server_context(ca[0]), insecure=True)
     assert ids(report) == ["MB-ENC-008"]
     assert "issuer:" in report.findings[0].evidence[0].excerpt
+    assert (report.findings[0].reproduce or "").startswith("openssl s_client -connect 127.0.0.1:")
 
 
 @pytest.mark.check("MB-ENC-008")
@@ -373,6 +375,9 @@ def test_legacy_tls_accepted_flags_tls10_and_tls11(ca: tuple[Any, Path]) -> None
         pytest.skip("this OpenSSL cannot offer TLS 1.0/1.1")
     [finding] = report.findings
     assert finding.detail == "the server accepts TLSv1 and TLSv1.1"
+    assert finding.reproduce is not None
+    assert f"-connect 127.0.0.1:{https.port}" in finding.reproduce
+    assert " -tls1 " in finding.reproduce
 
 
 @pytest.mark.check("MB-ENC-011")

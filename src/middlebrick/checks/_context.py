@@ -73,6 +73,7 @@ class RawFinding:
     endpoints: tuple[str, ...]
     excerpt: str | None
     headers: tuple[str, ...]  # response header names the evidence excerpt shows
+    reproduce: str | None = None  # a command line, when a curl of the exchange would not show it
 
 
 class Sender(Protocol):
@@ -130,6 +131,7 @@ class Context:
         endpoint: str | None = None,
         excerpt: str | None = None,
         headers: Sequence[str] = (),
+        reproduce: str | None = None,
     ) -> RawFinding:
         """A finding of this check. `severity` may only raise the declared one."""
         exchanges = (
@@ -153,6 +155,7 @@ class Context:
             endpoints=endpoints,
             excerpt=excerpt,
             headers=tuple(headers),
+            reproduce=reproduce,
         )
 
 

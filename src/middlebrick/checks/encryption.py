@@ -66,6 +66,11 @@ def _on_http(ctx: ProbeContext, url: str) -> str:
     return ctx.target.http_origin.url + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _loopback(ctx: Context) -> bool:
+    host = ctx.target.origin.host
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
 def _https_with_http_listener(ctx: ProbeContext) -> None:
     if not ctx.target.tls:
         raise NotApplicable("the API is not served over HTTPS (see MB-ENC-001)")
@@ -99,6 +104,7 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
     """
     if ctx.target.origin.scheme != "http":
         raise NotApplicable("the API is scanned over HTTPS")
+    where = " (a loopback address: this matters wherever it is deployed)" if _loopback(ctx) else ""
     served = [
         ex for ex in ctx.exchanges(scheme="http") if ex.response is not None and not _upgrades(ex)
     ]
@@ -115,7 +121,8 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
         )
         yield ctx.finding(
             (challenged[:2] + accepted[:1]) or served[:1],
-            f"the API {what} over plain HTTP: passwords cross the network in clear (CWE-522)",
+            f"the API {what} over plain HTTP: passwords cross the network in clear (CWE-522)"
+            + where,
             severity=Severity.CRITICAL,
             confidence=Confidence.CERTAIN,
             key="plain-http",
@@ -124,7 +131,7 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
     else:
         yield ctx.finding(
             served[:3],
-            "the API answers over plain HTTP without redirecting to HTTPS",
+            "the API answers over plain HTTP without redirecting to HTTPS" + where,
             confidence=Confidence.CERTAIN,
             key="plain-http",
         )
@@ -361,6 +368,24 @@ def _tls_only(ctx: ProbeContext) -> None:
         raise NotApplicable("the API is not served over HTTPS")
 
 
+def _openssl(ctx: ProbeContext, *options: str) -> str:
+    """An `openssl s_client` line that repeats a handshake."""
+    origin = ctx.target.origin
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    return (
+        " ".join(
+            [
+                "openssl s_client -connect",
+                f"{host}:{origin.port}",
+                "-servername",
+                origin.host,
+                *options,
+            ]
+        )
+        + " </dev/null"
+    )
+
+
 def _certificate_excerpt(hs: Handshake) -> str:
     cert = hs.certificate
     if cert is None:
@@ -410,6 +435,7 @@ async def untrusted_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
             key="untrusted",
             endpoint=ctx.target.origin.url,
             excerpt=_certificate_excerpt(replace(seen, verify_message=verified.verify_message)),
+            reproduce=_openssl(ctx, "-showcerts", "-verify_return_error"),
         )
 
 
@@ -446,6 +472,7 @@ async def expired_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
         key="validity",
         endpoint=ctx.target.origin.url,
         excerpt=_certificate_excerpt(seen),
+        reproduce=_openssl(ctx) + " | openssl x509 -noout -dates",
     )
 
 
@@ -476,6 +503,7 @@ async def certificate_host_mismatch(ctx: ProbeContext) -> AsyncIterator[RawFindi
             key="mismatch",
             endpoint=ctx.target.origin.url,
             excerpt=_certificate_excerpt(seen),
+            reproduce=_openssl(ctx) + " | openssl x509 -noout -ext subjectAltName",
         )
 
 
@@ -513,6 +541,7 @@ async def legacy_tls_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
             key="legacy",
             endpoint=ctx.target.origin.url,
             excerpt="negotiated: " + "; ".join(accepted),
+            reproduce=_openssl(ctx, "-tls1", "-cipher", "'DEFAULT:@SECLEVEL=0'"),
         )
 
 
@@ -546,4 +575,5 @@ async def weak_ciphers_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
             key=hs.cipher or "weak",
             endpoint=ctx.target.origin.url,
             excerpt=f"offered only weak suites; server chose {hs.cipher} ({hs.version})",
+            reproduce=_openssl(ctx, "-tls1_2", "-cipher", f"'{hs.cipher}:@SECLEVEL=0'"),
         )

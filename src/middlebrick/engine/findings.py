@@ -52,7 +52,7 @@ def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: st
                 detail=masker.mask(worst.detail),
                 endpoints=[masker.mask(e) for e in endpoints],
                 evidence=evidence,
-                reproduce=curl(exchanges[0], ca_hint) if exchanges else None,
+                reproduce=first.reproduce or (curl(exchanges[0], ca_hint) if exchanges else None),
                 remediation=fix,
                 framework=fix_framework,
             )
