@@ -66,7 +66,9 @@ async def _drive(urls: list[str], concurrency: int, fetch: Fetch) -> None:
     await asyncio.gather(*(one(u) for u in urls))
 
 
-def measure(runner: Callable[[list[str], int], Awaitable[None]], urls: list[str], c: int) -> tuple[float, float]:
+def measure(
+    runner: Callable[[list[str], int], Awaitable[None]], urls: list[str], c: int
+) -> tuple[float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     asyncio.run(runner(urls, c))
     return time.perf_counter() - wall, time.process_time() - cpu
@@ -89,7 +91,10 @@ def main() -> None:
             for name, runs in results.items():
                 wall = statistics.median(w for w, _ in runs)
                 cpu = statistics.median(c for _, c in runs)
-                print(f"{name:>8} {concurrency:>5} {wall:>7.2f} {args.requests / wall:>7.0f} {cpu:>6.2f}")
+                print(
+                    f"{name:>8} {concurrency:>5} {wall:>7.2f} "
+                    f"{args.requests / wall:>7.0f} {cpu:>6.2f}"
+                )
             ratio = statistics.median(w for w, _ in results["httpx"]) / statistics.median(
                 w for w, _ in results["aiohttp"]
             )
