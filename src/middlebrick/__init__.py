@@ -1,8 +1,8 @@
 """middlebrick: an API security scanner.
 
-    import asyncio, middlebrick
-    report = asyncio.run(middlebrick.scan(middlebrick.ScanConfig(target="https://api.example.com")))
-    print(report.score.grade, [f.check_id for f in report.findings])
+import asyncio, middlebrick
+report = asyncio.run(middlebrick.scan(middlebrick.ScanConfig(target="https://api.example.com")))
+print(report.score.grade, [f.check_id for f in report.findings])
 """
 
 from __future__ import annotations
