@@ -31,6 +31,10 @@ class ScanConfig(BaseModel):
     budget: float = Field(default=60.0, gt=0, description="Seconds for the whole scan.")
     body_cap: int = Field(default=1 << 20, ge=1024, description="Decompressed bytes read per body.")
     unsafe: bool = False
+    discover_spec: bool = Field(
+        default=True,
+        description="Without --spec, look for the API description where APIs publish it.",
+    )
     fail_on: Severity | None = None
     checks: tuple[str, ...] = Field(default=(), description="Only these check ids; empty: all.")
     skip_checks: tuple[str, ...] = ()

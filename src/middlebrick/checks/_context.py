@@ -14,7 +14,7 @@ from middlebrick.checks._check import Check
 from middlebrick.http.exchange import Exchange
 from middlebrick.http.tls import Handshake
 from middlebrick.model import Confidence, Severity
-from middlebrick.spec.operations import Operation
+from middlebrick.spec.operations import ApiSpec, Operation
 
 
 class NotApplicable(Exception):
@@ -100,6 +100,8 @@ class Context:
     operations: Sequence[Operation]
     recorded: Sequence[Exchange]
     protected_urls: frozenset[str] = frozenset()  # answered 401/403 without credentials
+    spec: ApiSpec | None = None
+    spec_exchange: Exchange | None = None  # where the scan found the API description, if it did
 
     def exchanges(
         self,

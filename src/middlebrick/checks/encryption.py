@@ -350,9 +350,11 @@ def inconsistent_hsts(ctx: Context) -> Iterator[RawFinding]:
 
     A client that only ever meets the responses without it is never protected; the usual cause is
     a header set in one view or blueprint instead of once for the whole application or proxy.
+    Judged on the API's operations (not on the scanner's probes of paths that do not exist).
     When no response has HSTS at all, MB-ENC-005 reports it instead.
     """
-    exchanges = _origin_https(ctx)
+    documented = {op.url for op in ctx.operations}
+    exchanges = [ex for ex in _origin_https(ctx) if ex.request.url in documented]
     lacking = [ex for ex in exchanges if not _hsts(ex)]
     if lacking and len(lacking) < len(exchanges):
         yield ctx.finding(

@@ -28,7 +28,7 @@ from middlebrick.http.client import (
 from middlebrick.http.exchange import Exchange, Masker, to_record
 from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, TargetInfo
 from middlebrick.spec import loader
-from middlebrick.spec.operations import Operation, Source
+from middlebrick.spec.operations import Operation, api_spec
 
 __all__ = ["scan", "select_checks"]
 
@@ -85,7 +85,12 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         verify=verify,
     ) as client:
         on_event(Phase("recon", config.target))
-        target, recon_exchanges = await recon.recon(client, config)
+        try:
+            target, recon_exchanges = await recon.recon(client, config)
+        except BudgetExhausted:
+            raise ConfigError(
+                f"--budget {config.budget:g}s is too short to reach the target"
+            ) from None
         if target.origin != target.given_origin:
             note(f"{target.given_origin.url} redirects to {target.origin.url}: scanning over HTTPS")
         origins = {target.origin, target.given_origin}
@@ -93,9 +98,25 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
             origins.add(target.http_origin)
         scope = Scope(frozenset(origins))
 
-        on_event(Phase("inventory"))
-        operations = discovery.inventory(target, doc, recon_exchanges[-1], scope)
         sender = context.make_sender(client, scope, config)
+        on_event(Phase("inventory"))
+        spec, spec_exchange = None, None
+        if doc is not None:
+            spec = api_spec(doc, str(config.spec), target.origin.url)
+        elif config.discover_spec:
+            try:
+                discovered = await discovery.discover_spec(target, sender)
+            except BudgetExhausted:
+                discovered = None
+                note("the scan budget ran out while looking for the API description")
+            if discovered is not None:
+                doc, spec_exchange = discovered
+                spec = api_spec(doc, spec_exchange.request.url, target.origin.url)
+                note(f"found the API description at {spec_exchange.request.url}")
+        operations = discovery.inventory(target, spec, recon_exchanges[-1], scope)
+        facts = context.Facts(
+            target, operations, protected=frozenset(), spec=spec, spec_exchange=spec_exchange
+        )
 
         on_event(Phase("baseline", f"{len(operations)} operations"))
         tested, skipped = await _baseline(operations, sender, config)
@@ -107,6 +128,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
             if not ex.request.authenticated and ex.response and ex.response.status in (401, 403)
         )
         target = dataclasses.replace(target, auth_schemes=recon.auth_schemes(client.exchanges))
+        facts = dataclasses.replace(facts, target=target, protected=protected)
 
         active = [c for c in selected if c.kind is Kind.ACTIVE]
         passive = [c for c in selected if c.kind is Kind.PASSIVE]
@@ -114,9 +136,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         on_event(Phase("checks", f"{len(active)} active checks"))
         active_runs, raw = await run_active(
             active,
-            lambda c: context.probe_context(
-                c, target, operations, client, sender, config, protected
-            ),
+            lambda c: context.probe_context(c, facts, client, sender, config),
             lambda: client.remaining,
             progress,
         )
@@ -124,7 +144,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         recorded = list(client.exchanges)
         passive_runs, raw_passive = run_passive(
             passive,
-            lambda c: context.passive_context(c, target, operations, recorded, protected),
+            lambda c: context.passive_context(c, facts, recorded),
             progress,
         )
         requests_sent = client.requests_sent
@@ -141,11 +161,11 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         note("some checks did not finish within the budget (--budget); see the checks list")
     referenced = {e.exchange_id for f in found for e in f.evidence if e.exchange_id is not None}
     finished_at = datetime.now(UTC)
-    declared = sum(op.source is not Source.ROOT for op in operations) if doc else len(operations)
+    declared = len(spec.operations) if spec else len(operations)
     return Report(
         tool_version=__version__,
         target=_target_info(target),
-        spec=config.spec,
+        spec=config.spec or (spec_exchange.request.url if spec_exchange else None),
         config=config.public_settings(),
         started_at=started_at,
         finished_at=finished_at,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from middlebrick.checks._check import Check
 from middlebrick.checks._context import Context, ProbeContext, Sender, Target
@@ -18,7 +19,7 @@ from middlebrick.errors import ScopeViolation
 from middlebrick.http import tls
 from middlebrick.http.client import HttpClient
 from middlebrick.http.exchange import Exchange
-from middlebrick.spec.operations import Operation
+from middlebrick.spec.operations import ApiSpec, Operation
 
 
 def credential_headers(config: ScanConfig) -> dict[str, str]:
@@ -71,32 +72,41 @@ def make_handshaker(client: HttpClient, target: Target, config: ScanConfig):  # 
     return handshake
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the engine knows before checks run, shared by every check's context."""
+
+    target: Target
+    operations: Sequence[Operation]
+    protected: frozenset[str]
+    spec: ApiSpec | None = None
+    spec_exchange: Exchange | None = None
+
+
 def probe_context(
-    check: Check,
-    target: Target,
-    operations: Sequence[Operation],
-    client: HttpClient,
-    sender: Sender,
-    config: ScanConfig,
-    protected: frozenset[str],
+    check: Check, facts: Facts, client: HttpClient, sender: Sender, config: ScanConfig
 ) -> ProbeContext:
     return ProbeContext(
         check=check,
-        target=target,
-        operations=operations,
+        target=facts.target,
+        operations=facts.operations,
         recorded=client.exchanges,
-        protected_urls=protected,
+        protected_urls=facts.protected,
+        spec=facts.spec,
+        spec_exchange=facts.spec_exchange,
         unsafe=config.unsafe,
         _send=sender,
-        _handshake=make_handshaker(client, target, config),
+        _handshake=make_handshaker(client, facts.target, config),
     )
 
 
-def passive_context(
-    check: Check,
-    target: Target,
-    operations: Sequence[Operation],
-    exchanges: Sequence[Exchange],
-    protected: frozenset[str],
-) -> Context:
-    return Context(check, target, operations, exchanges, protected)
+def passive_context(check: Check, facts: Facts, exchanges: Sequence[Exchange]) -> Context:
+    return Context(
+        check=check,
+        target=facts.target,
+        operations=facts.operations,
+        recorded=exchanges,
+        protected_urls=facts.protected,
+        spec=facts.spec,
+        spec_exchange=facts.spec_exchange,
+    )

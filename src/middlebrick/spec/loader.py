@@ -15,6 +15,56 @@ import yaml
 from middlebrick.errors import SpecError
 
 MAX_SPEC_BYTES = 50 * 1024 * 1024
+# Nodes the document would have with every YAML alias expanded. Aliases are cheap to write and
+# expensive to walk: nine levels of nine aliases ("billion laughs") are a 10^9-node document.
+MAX_EXPANDED_NODES = 2_000_000
+
+
+def _safe_yaml(text: str, source: str) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_EXPANDED_NODES:
+            raise SpecError(
+                f"{source}: YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                "(an alias bomb?)"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Node count with aliases expanded, computed over the shared graph without expanding it."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            kids = _children(node)
+            sizes[key] = min(MAX_EXPANDED_NODES + 1, 1 + sum(sizes[id(k)] for k in kids))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise yaml.YAMLError("a YAML alias refers to itself")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load(source: str) -> dict[str, Any]:
@@ -31,9 +81,27 @@ def load(source: str) -> dict[str, Any]:
     return parse(text, source)
 
 
-def parse(text: str, source: str) -> dict[str, Any]:
+def parse_any(path: Path) -> Any:
+    """A JSON or YAML file beside a spec (for external `$ref`s): any document, size-capped."""
     try:
-        doc = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: larger than {MAX_SPEC_BYTES >> 20} MB")
+        text = path.read_text(encoding="utf-8")
+        return (
+            json.loads(text)
+            if text.lstrip().startswith(("{", "["))
+            else _safe_yaml(text, str(path))
+        )
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        raise SpecError(f"{path}: {exc}") from None
+
+
+def parse(text: str, source: str) -> dict[str, Any]:
+    """Parse JSON or YAML text into an OpenAPI/Swagger document, or raise `SpecError`."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"{source}: larger than {MAX_SPEC_BYTES >> 20} MB")
+    try:
+        doc = json.loads(text) if text.lstrip().startswith("{") else _safe_yaml(text, source)
     except json.JSONDecodeError as exc:
         raise SpecError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except yaml.YAMLError as exc:
