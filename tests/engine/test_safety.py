@@ -68,7 +68,9 @@ def test_budget_ends_the_scan_with_partial_results() -> None:
 def test_identical_requests_are_sent_once() -> None:
     log = Log()
     with serve(recording_app(log)) as served:
-        asyncio.run(scan(ScanConfig(target=served.url)))
+        # Python's http.server turns the bypass probe's `//me` into `/me` before the app sees
+        # it, which would look like a duplicate here; that check's paths are tested elsewhere.
+        asyncio.run(scan(ScanConfig(target=served.url, skip_checks=("MB-AUTH-004",))))
     plain = [
         (path, tuple(sorted((k, v) for k, v in headers.items() if k != "Host")))
         for _, method, path, headers in log.entries

@@ -20,7 +20,8 @@ class Log:
                 (
                     time.monotonic(),
                     request.method,
-                    request.full_path.rstrip("?"),
+                    # the raw request target: /a/%62 and /a/b are different requests
+                    request.environ.get("REQUEST_URI") or request.full_path.rstrip("?"),
                     dict(request.headers),
                 )
             )

@@ -34,7 +34,7 @@ def test_every_check_module_function_is_registered() -> None:
 def test_check_metadata_is_complete(c: Check) -> None:
     assert re.fullmatch(r"MB-[A-Z]+-\d{3}", c.id)
     assert c.title
-    assert c.title[0].isupper()
+    assert c.title[0].isupper() or c.title[0].isdigit()
     assert not c.title.endswith(".")
     assert c.cwe
     assert all(isinstance(n, int) and n > 0 for n in c.cwe)

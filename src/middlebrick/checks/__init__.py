@@ -5,10 +5,17 @@ A new check is one decorated function in its category's module and one line here
 
 from __future__ import annotations
 
-from middlebrick.checks import configuration, data_exposure, encryption
+from middlebrick.checks import authentication, configuration, data_exposure, encryption, inventory
 from middlebrick.checks._check import Check
 
 ALL: tuple[Check, ...] = (
+    # authentication
+    authentication.secured_operation_open,
+    authentication.public_operation_demands_credentials,
+    authentication.bogus_credentials_accepted,
+    authentication.authentication_bypass,
+    authentication.nonconforming_challenge,
+    authentication.credentials_in_query_accepted,
     # encryption
     encryption.plain_http_api,
     encryption.temporary_https_redirect,
@@ -28,6 +35,9 @@ ALL: tuple[Check, ...] = (
     data_exposure.cors_allows_null_origin,
     data_exposure.cors_wildcard_with_credentials,
     data_exposure.version_disclosure,
+    # inventory
+    inventory.public_api_description,
+    inventory.undocumented_endpoint,
     # configuration
     configuration.json_without_nosniff,
     configuration.json_with_wrong_content_type,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlencode
 
 from middlebrick.checks._check import Check
 from middlebrick.http.exchange import Exchange
@@ -168,6 +169,27 @@ class ProbeContext(Context):
     unsafe: bool = False
     _send: Sender | None = field(default=None, repr=False)
     _handshake: Handshaker | None = field(default=None, repr=False)
+    # the user's credentials, for the few checks that must present them differently
+    _basic: tuple[str, str] | None = field(default=None, repr=False)
+    _bearer: str | None = field(default=None, repr=False)
+    _header_credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    @property
+    def bearer_token(self) -> str | None:
+        return self._bearer
+
+    def credential_params(self) -> dict[str, str]:
+        """The user's credentials as query strings, by what they are named there."""
+        params: dict[str, str] = {}
+        if self._basic is not None:
+            user, password = self._basic
+            params["username and password"] = urlencode({"username": user, "password": password})
+        if self._bearer is not None:
+            params["access_token"] = urlencode({"access_token": self._bearer})
+        for name, value in self._header_credentials:
+            params[f"{name} value as api_key"] = urlencode({"api_key": value})
+            params[f"{name} value as {name.lower()}"] = urlencode({name.lower(): value})
+        return params
 
     async def send(
         self,

@@ -97,7 +97,17 @@ def probe_context(
         unsafe=config.unsafe,
         _send=sender,
         _handshake=make_handshaker(client, facts.target, config),
+        _basic=_split_basic(config),
+        _bearer=config.bearer.get_secret_value() if config.bearer else None,
+        _header_credentials=tuple((n, v.get_secret_value()) for n, v in config.headers),
     )
+
+
+def _split_basic(config: ScanConfig) -> tuple[str, str] | None:
+    if config.auth is None:
+        return None
+    user, _, password = config.auth.get_secret_value().partition(":")
+    return user, password
 
 
 def passive_context(check: Check, facts: Facts, exchanges: Sequence[Exchange]) -> Context:

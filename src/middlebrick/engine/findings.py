@@ -52,13 +52,19 @@ def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: st
                 detail=masker.mask(worst.detail),
                 endpoints=[masker.mask(e) for e in endpoints],
                 evidence=evidence,
-                reproduce=first.reproduce or (curl(exchanges[0], ca_hint) if exchanges else None),
+                reproduce=_masked_or_none(
+                    masker, first.reproduce or (curl(exchanges[0], ca_hint) if exchanges else None)
+                ),
                 remediation=fix,
                 framework=fix_framework,
             )
         )
     findings.sort(key=lambda f: (-f.severity.rank, f.check_id))
     return findings
+
+
+def _masked_or_none(masker: Masker, text: str | None) -> str | None:
+    return None if text is None else masker.mask(text)
 
 
 def excerpt(ex: Exchange, headers: Iterable[str] = ()) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from middlebrick.remediation import configuration, data_exposure, encryption
+from middlebrick.remediation import authentication, configuration, data_exposure, encryption
 
 FIXES: dict[str, dict[str, str]] = {
+    **authentication.FIXES,
     **encryption.FIXES,
     **data_exposure.FIXES,
     **configuration.FIXES,
