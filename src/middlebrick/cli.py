@@ -203,6 +203,33 @@ def emit(report: Report, fmt: Format, output: Path | None) -> None:
         sys.stdout.write(WRITERS[fmt].render(report))
 
 
+@app.command()
+def audit(
+    spec: Annotated[Path, typer.Argument(help="OpenAPI 3.x or Swagger 2.0 file (JSON or YAML).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.TEXT,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here.")
+    ] = None,
+    fail_on: Annotated[
+        Severity | None, typer.Option(help="Exit 1 if any finding is at or above this severity.")
+    ] = None,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Run only this rule; repeatable.")
+    ] = None,
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", help="Skip this rule; repeatable.")
+    ] = None,
+) -> None:
+    """Check an API description for security mistakes, without sending any request."""
+    from middlebrick.engine import audit as run_audit
+
+    with boundary():
+        report = run_audit(str(spec), checks=tuple(check or ()), skip=tuple(skip or ()))
+        emit(report, fmt, output)
+    if fail_on is not None and report.findings_at_or_above(fail_on):
+        raise typer.Exit(1)
+
+
 @app.command("checks")
 def list_checks(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.TEXT,

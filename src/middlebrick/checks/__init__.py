@@ -5,7 +5,14 @@ A new check is one decorated function in its category's module and one line here
 
 from __future__ import annotations
 
-from middlebrick.checks import authentication, configuration, data_exposure, encryption, inventory
+from middlebrick.checks import (
+    authentication,
+    configuration,
+    data_exposure,
+    encryption,
+    inventory,
+    spec_rules,
+)
 from middlebrick.checks._check import Check
 
 ALL: tuple[Check, ...] = (
@@ -35,6 +42,14 @@ ALL: tuple[Check, ...] = (
     data_exposure.cors_allows_null_origin,
     data_exposure.cors_wildcard_with_credentials,
     data_exposure.version_disclosure,
+    # the API description alone (also `middlebrick audit`)
+    spec_rules.unevenly_applied_security,
+    spec_rules.undefined_security_scheme,
+    spec_rules.unused_security_scheme,
+    spec_rules.undocumented_auth_failure,
+    spec_rules.credentials_in_url,
+    spec_rules.plain_http_servers,
+    spec_rules.secret_fields_in_responses,
     # inventory
     inventory.public_api_description,
     inventory.undocumented_endpoint,

@@ -10,8 +10,9 @@ import time
 from datetime import UTC, datetime
 
 from middlebrick import __version__, checks, score
+from middlebrick.checks import ALL, BY_ID
 from middlebrick.checks._check import Check
-from middlebrick.checks._context import Sender, Target
+from middlebrick.checks._context import Origin, Sender, Target
 from middlebrick.config import ScanConfig
 from middlebrick.engine import context, discovery, findings, recon
 from middlebrick.engine.events import Note, OnEvent, Phase, ignore
@@ -30,7 +31,7 @@ from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, Tar
 from middlebrick.spec import loader
 from middlebrick.spec.operations import Operation, api_spec
 
-__all__ = ["scan", "select_checks"]
+__all__ = ["audit", "scan", "select_checks"]
 
 
 def select_checks(config: ScanConfig) -> list[Check]:
@@ -38,7 +39,7 @@ def select_checks(config: ScanConfig) -> list[Check]:
     if unknown:
         raise ConfigError(f"unknown check id: {', '.join(unknown)} (see `middlebrick checks`)")
     chosen = [c for c in checks.ALL if not config.checks or c.id in config.checks]
-    return [c for c in chosen if c.id not in config.skip_checks and c.kind is not Kind.STATIC]
+    return [c for c in chosen if c.id not in config.skip_checks]
 
 
 def masker_for(config: ScanConfig) -> Masker:
@@ -131,7 +132,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         facts = dataclasses.replace(facts, target=target, protected=protected)
 
         active = [c for c in selected if c.kind is Kind.ACTIVE]
-        passive = [c for c in selected if c.kind is Kind.PASSIVE]
+        passive = [c for c in selected if c.kind in (Kind.PASSIVE, Kind.STATIC)]
         progress = Progress(len(active) + len(passive), on_event)
         on_event(Phase("checks", f"{len(active)} active checks"))
         active_runs, raw = await run_active(
@@ -222,4 +223,63 @@ def _target_info(target: Target) -> TargetInfo:
         framework=target.framework,
         auth_schemes=list(target.auth_schemes),
         tls=target.tls,
+    )
+
+
+def audit(source: str, *, checks: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Report:
+    """Run the static rules over an API description file; no network."""
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
+    unknown = [c for c in (*checks, *skip) if c not in BY_ID]
+    if unknown:
+        raise ConfigError(f"unknown check id: {', '.join(unknown)} (see `middlebrick checks`)")
+    selected = [
+        c
+        for c in ALL
+        if c.kind is Kind.STATIC and (not checks or c.id in checks) and c.id not in skip
+    ]
+    spec = api_spec(loader.load(source), source, "")
+    origin = Origin("https", "spec.invalid", 443)
+    target = Target(
+        url=source,
+        origin=origin,
+        base_path="",
+        given_origin=origin,
+        http_origin=None,
+        server=None,
+        framework="generic",
+        auth_schemes=(),
+        has_credentials=False,
+        credential_kinds=(),
+    )
+    facts = context.Facts(target, spec.operations, frozenset(), spec=spec)
+    runs, raw = run_passive(
+        selected, lambda c: context.passive_context(c, facts, ()), Progress(len(selected), ignore)
+    )
+    found = findings.merge(raw, "generic", Masker(), "")
+    return Report(
+        tool_version=__version__,
+        target=TargetInfo(
+            url=source,
+            origin=source,
+            scanned_origin=source,
+            server=None,
+            framework="generic",
+            auth_schemes=sorted({s.kind for s in spec.schemes.values()}),
+            tls=False,
+        ),
+        spec=source,
+        config={"mode": "audit", "spec": source, "checks": list(checks), "skip_checks": list(skip)},
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        duration_s=round(time.monotonic() - clock, 3),
+        requests_sent=0,
+        score=score.score(found),
+        findings=found,
+        checks=runs,
+        coverage=Coverage(
+            operations_declared=len(spec.operations), operations_tested=len(spec.operations)
+        ),
+        notes=[],
+        exchanges=[],
     )
