@@ -206,12 +206,13 @@ def _is_secured(security: object) -> bool | None:
 
 def _servers(doc: dict[str, Any]) -> list[str]:
     if "swagger" in doc:
-        host = doc.get("host")
-        schemes = doc.get("schemes") or ["https"]
+        host, base = doc.get("host"), doc.get("basePath")
+        schemes = doc.get("schemes") if isinstance(doc.get("schemes"), list) else ["https"]
         if not isinstance(host, str):
             return []
-        return [f"{s}://{host}{doc.get('basePath') or ''}" for s in schemes if isinstance(s, str)]
-    servers = doc.get("servers") or []
+        base = base if isinstance(base, str) else ""
+        return [f"{s}://{host}{base}" for s in schemes if isinstance(s, str)]
+    servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []
     return [s["url"] for s in servers if isinstance(s, dict) and isinstance(s.get("url"), str)]
 
 
@@ -219,7 +220,7 @@ def _base_path(doc: dict[str, Any]) -> str:
     if "swagger" in doc:
         base = doc.get("basePath") or ""
     else:
-        servers = doc.get("servers") or []
+        servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []
         url = servers[0].get("url", "") if servers and isinstance(servers[0], dict) else ""
         base = urlsplit(url).path if isinstance(url, str) else ""
     base = base if isinstance(base, str) else ""
