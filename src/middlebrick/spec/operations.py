@@ -140,6 +140,10 @@ def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _sequence(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _parameters(raw: object, resolver: Resolver) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         return []
@@ -207,12 +211,12 @@ def _is_secured(security: object) -> bool | None:
 def _servers(doc: dict[str, Any]) -> list[str]:
     if "swagger" in doc:
         host, base = doc.get("host"), doc.get("basePath")
-        schemes = doc.get("schemes") if isinstance(doc.get("schemes"), list) else ["https"]
+        schemes = _sequence(doc.get("schemes")) or ["https"]
         if not isinstance(host, str):
             return []
         base = base if isinstance(base, str) else ""
         return [f"{s}://{host}{base}" for s in schemes if isinstance(s, str)]
-    servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []
+    servers = _sequence(doc.get("servers"))
     return [s["url"] for s in servers if isinstance(s, dict) and isinstance(s.get("url"), str)]
 
 
@@ -220,7 +224,7 @@ def _base_path(doc: dict[str, Any]) -> str:
     if "swagger" in doc:
         base = doc.get("basePath") or ""
     else:
-        servers = doc.get("servers") if isinstance(doc.get("servers"), list) else []
+        servers = _sequence(doc.get("servers"))
         url = servers[0].get("url", "") if servers and isinstance(servers[0], dict) else ""
         base = urlsplit(url).path if isinstance(url, str) else ""
     base = base if isinstance(base, str) else ""
