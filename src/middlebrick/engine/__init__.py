@@ -114,7 +114,13 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
                 doc, spec_exchange = discovered
                 spec = api_spec(doc, spec_exchange.request.url, target.origin.url)
                 note(f"found the API description at {spec_exchange.request.url}")
-        operations = discovery.inventory(target, spec, recon_exchanges[-1], scope)
+        crawled = None
+        if spec is None:
+            try:
+                crawled = await discovery.crawl(target, recon_exchanges[-1], scope, sender)
+            except BudgetExhausted:
+                note("the scan budget ran out while building the inventory")
+        operations = discovery.inventory(target, spec, crawled)
         facts = context.Facts(
             target, operations, protected=frozenset(), spec=spec, spec_exchange=spec_exchange
         )

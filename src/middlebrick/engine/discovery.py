@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +20,30 @@ from middlebrick.spec import loader
 from middlebrick.spec.operations import ApiSpec, Operation, Source
 
 MAX_LINKS = 40
+CRAWL_DEPTH = 2
+PER_PAGE = 20
+MAX_PAGE = 512 * 1024
+_HREF = re.compile(r"""\bhref\s*=\s*["']([^"'#]+)["']""", re.I)
+_ROBOTS = re.compile(r"^\s*(?:dis)?allow\s*:\s*(/\S*)", re.I | re.M)
+_ASSET = re.compile(r"\.(?:css|js|mjs|map|png|jpe?g|gif|svg|ico|woff2?|ttf|eot|webp)$", re.I)
+_DJANGO_PATTERN = re.compile(r"<li>\s*(.*?)\s*(?:\[name=|</li>)", re.S)
+
+
+def _django_routes(page: str) -> list[str]:
+    """Plain route prefixes from Django's debug 404 ("Django tried these URL patterns")."""
+    routes = []
+    for match in _DJANGO_PATTERN.finditer(page):
+        pattern = re.sub(r"<[^>]+>", "", match.group(1))  # nested tags around parts
+        pattern = (
+            pattern.replace("&lt;", "<").replace("&gt;", ">").replace("^", "").replace("$", "")
+        )
+        parts = pattern.split()
+        path = "".join(parts)
+        if path and not any(c in path for c in "<>()[]?*+\\|"):
+            routes.append(path)
+    return routes[:MAX_LINKS]
+
+
 SPEC_PATHS = (
     "/openapi.json",
     "/openapi.yaml",
@@ -41,13 +66,12 @@ _PAGE_SPEC_URL = re.compile(
 
 
 def inventory(
-    target: Target, spec: ApiSpec | None, root: Exchange, scope: Scope
+    target: Target, spec: ApiSpec | None, crawled: list[str] | None = None
 ) -> list[Operation]:
     ops = list(spec.operations) if spec is not None else []
     ops.append(Operation("GET", "/", target.origin.url + (target.base_path or "/"), Source.ROOT))
-    if spec is None:
-        for url in links(root, scope):
-            ops.append(Operation("GET", urlsplit(url).path, url, Source.LINK))
+    for url in crawled or ():
+        ops.append(Operation("GET", urlsplit(url).path, url, Source.LINK))
     unique: dict[tuple[str, str], Operation] = {}
     for op in ops:
         unique.setdefault((op.method, op.url), op)
@@ -86,16 +110,52 @@ async def _first_spec(urls: list[str], send: Sender) -> tuple[dict[str, Any], Ex
     return None
 
 
-def links(ex: Exchange, scope: Scope) -> list[str]:
-    """Same-origin URLs named in a JSON response's string values (API roots, HAL, JSON:API)."""
-    resp = ex.response
-    if resp is None or not resp.body or not resp.looks_like_json():
-        return []
+async def crawl(target: Target, root: Exchange, scope: Scope, send: Sender) -> list[str]:
+    """Without a description: follow what the API shows, breadth first and bounded — links in
+    JSON and HTML answers, `robots.txt`, and the route list of a framework debug 404 page."""
+    base = target.origin.url + target.base_path
+    extra = await asyncio.gather(
+        send("GET", target.origin.url + "/robots.txt", purpose="inventory: robots.txt"),
+        send("GET", f"{base}/middlebrick-{secrets.token_hex(6)}", purpose="inventory: 404 page"),
+    )
     found: dict[str, None] = {}
-    for value in _strings(json.loads(resp.body)):
+    frontier = [*extra, root]  # robots.txt and route lists name more than one page's links
+    for _ in range(CRAWL_DEPTH):
+        # no single page may fill the inventory: a list of 500 items is not 500 operations
+        per_page = [links(ex, scope)[:PER_PAGE] for ex in frontier]
+        fresh = list(dict.fromkeys(u for page in per_page for u in page if u not in found))
+        for url in fresh[: MAX_LINKS - len(found)]:
+            found[url] = None
+        if not fresh or len(found) >= MAX_LINKS:
+            break
+        frontier = list(
+            await asyncio.gather(*(send("GET", u, purpose="inventory: link") for u in fresh))
+        )
+    return [u for u in found if u != root.request.url]
+
+
+def links(ex: Exchange, scope: Scope) -> list[str]:
+    """Same-origin URLs an answer points to: string values of JSON (API roots, HAL, JSON:API),
+    `href`s of HTML (browsable APIs), `robots.txt` rules, Django's debug 404 route list."""
+    resp = ex.response
+    if resp is None or not resp.body or resp.status >= 500:
+        return []
+    if resp.looks_like_json():
+        candidates = list(_strings(json.loads(resp.body)))
+    else:
+        text = resp.text(MAX_PAGE)
+        candidates = [m.group(1) for m in _HREF.finditer(text)]
+        if ex.request.url.endswith("/robots.txt"):
+            candidates += [m.group(1) for m in _ROBOTS.finditer(text)]
+        if "Django tried these URL patterns" in text:
+            candidates += ["/" + p for p in _django_routes(text)]
+    found: dict[str, None] = {}
+    for value in candidates:
         if not value.startswith(("/", "http://", "https://")) or value.startswith("//"):
             continue
-        if any(c.isspace() for c in value) or "{" in value:
+        if any(c.isspace() for c in value) or "{" in value or "*" in value:
+            continue
+        if _ASSET.search(urlsplit(value).path):
             continue
         url = urljoin(ex.request.url, value).split("#")[0]
         if scope.contains(url) and url != ex.request.url:
