@@ -233,3 +233,37 @@ def test_undocumented_endpoint_ignores_soft_404_servers() -> None:
     with serve(app) as served:
         report = scan_now(served.url, checks=("MB-INV-002",))
     assert report.findings == []
+
+
+@pytest.mark.check("MB-AUTH-001")
+def test_secured_operation_open_flags_write_method_only_with_unsafe(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from flask import Flask
+
+    app = Flask("unsafe")
+    received: list[tuple[str, bool]] = []
+
+    @app.delete("/items/<item>")
+    def remove(item: str) -> tuple[str, int]:
+        from flask import request
+
+        received.append((request.method, "Authorization" in request.headers))
+        return "", 204  # forgot to check credentials
+
+    spec = Path(str(tmp_path)) / "openapi.json"
+    spec.write_text(
+        '{"openapi": "3.0.0", "security": [{"b": []}], "components": {"securitySchemes": '
+        '{"b": {"type": "http", "scheme": "basic"}}}, "paths": {"/items/{item}": {"delete": '
+        '{"responses": {"204": {"description": "gone"}, "401": {"description": "no"}}}}}}'
+    )
+    with serve(app) as served:
+        safe = scan_now(served.url, spec=str(spec), auth=CREDS, checks=("MB-AUTH-001",))
+        assert received == []  # nothing but GET/HEAD/OPTIONS without --unsafe
+        unsafe = scan_now(
+            served.url, spec=str(spec), auth=CREDS, unsafe=True, checks=("MB-AUTH-001",)
+        )
+    assert safe.findings == []
+    assert received == [("DELETE", False)]  # once, and never with the user's credentials
+    [finding] = unsafe.findings
+    assert finding.detail.startswith("DELETE /items/{item} is declared secured but answered 204")

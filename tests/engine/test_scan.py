@@ -80,7 +80,7 @@ def test_spec_paths_are_requested(tmp_path: Path) -> None:
         report = scan_now(served.url, spec=str(spec), checks=("MB-DATA-005",))
     assert report.coverage.operations_declared == 3
     assert report.coverage.operations_tested == 3  # two GETs and the root
-    assert report.coverage.skipped == {"write method (not sent)": 1}
+    assert report.coverage.skipped == {"write method (needs --unsafe)": 1}
 
 
 def test_scan_config_is_reported_without_secrets() -> None:

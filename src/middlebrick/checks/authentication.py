@@ -27,10 +27,10 @@ _REFUSAL = re.compile(
 )
 
 
-def _anonymous(ctx: Context, url: str) -> Exchange | None:
-    """The baseline request of `url` without credentials."""
+def _anonymous(ctx: Context, url: str, method: str = "GET") -> Exchange | None:
+    """The baseline request of `method url` without credentials."""
     for ex in ctx.exchanges(authenticated=False):
-        if ex.request.url == url and ex.request.method == "GET" and not _probe_headers(ex):
+        if ex.request.url == url and ex.request.method == method and not _probe_headers(ex):
             return ex
     return None
 
@@ -92,12 +92,19 @@ def secured_operation_open(ctx: Context) -> Iterator[RawFinding]:
     """The API description says an operation needs credentials, but it answers 2xx without any.
 
     This is the Flask route that forgot `@auth.login_required`, the router mounted outside the
-    auth middleware, the gateway rule that misses one path. Only 401 and 403 count as enforcement;
-    404 and 405 are inconclusive (the sample URL may not exist) and are not reported; a 2xx whose
-    short body says "unauthorized" is a status-code mistake, not an open door, and is not reported.
+    auth middleware, the gateway rule that misses one path. GET and HEAD operations are always
+    tested; other methods only with `--unsafe`, and then only without credentials.
+
+    Only 401 and 403 count as enforcement; 404 and 405 are inconclusive (the sample URL may not
+    exist) and are not reported; a 2xx whose short body says "unauthorized" is a status-code
+    mistake, not an open door, and is not reported.
     """
-    for op in _get_operations(ctx, secured=True):
-        ex = _anonymous(ctx, op.url)
+    if ctx.spec is None:
+        raise NotApplicable("needs the API description (--spec, or one the scan can discover)")
+    for op in ctx.operations:
+        if op.secured is not True or op.method == "OPTIONS":
+            continue
+        ex = _anonymous(ctx, op.url, op.method)
         if ex is None or not ex.ok or _refusal(ex):
             continue
         yield ctx.finding(

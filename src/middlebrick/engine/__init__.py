@@ -190,19 +190,25 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
 async def _baseline(
     operations: list[Operation], sender: Sender, config: ScanConfig
 ) -> tuple[int, dict[str, int]]:
-    """Request every safe operation without credentials and, if some were given, with them."""
+    """Request every GET and HEAD operation without credentials and, if some were given, with
+    them. With --unsafe, other methods are sent too, but only without credentials: an API that
+    enforces authentication refuses them before they can change anything."""
     skipped: dict[str, int] = {}
     jobs = []
     for op in operations:
-        if op.method != "GET":
-            reason = (
-                "write method (not sent)" if op.method not in ("HEAD", "OPTIONS") else "not GET"
+        if op.method == "OPTIONS":
+            skipped["OPTIONS (answered by CORS layers, not the operation)"] = (
+                skipped.get("OPTIONS (answered by CORS layers, not the operation)", 0) + 1
             )
-            skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        jobs.append(sender("GET", op.url, purpose="baseline (no credentials)"))
-        if config.has_credentials:
-            jobs.append(sender("GET", op.url, credentials=True, purpose="baseline"))
+        if op.method not in ("GET", "HEAD") and not config.unsafe:
+            skipped["write method (needs --unsafe)"] = (
+                skipped.get("write method (needs --unsafe)", 0) + 1
+            )
+            continue
+        jobs.append(sender(op.method, op.url, purpose="baseline (no credentials)"))
+        if config.has_credentials and op.method in ("GET", "HEAD"):
+            jobs.append(sender(op.method, op.url, credentials=True, purpose="baseline"))
     results = await asyncio.gather(*jobs, return_exceptions=True)
     budget = sum(isinstance(r, BudgetExhausted) for r in results)
     for r in results:
@@ -210,7 +216,13 @@ async def _baseline(
             raise r
     if budget:
         skipped["budget"] = budget
-    tested = len({r.request.url for r in results if isinstance(r, Exchange) and r.response})
+    tested = len(
+        {
+            (r.request.method, r.request.url)
+            for r in results
+            if isinstance(r, Exchange) and r.response
+        }
+    )
     return tested, skipped
 
 
