@@ -17,7 +17,7 @@ from checks.conftest import exchange, run_passive, scan_now
 from targets.auth import PASSWORD, TOKEN, USER, broken_api, correct_api
 
 CREDS = SecretStr(f"{USER}:{PASSWORD}")
-AUTH_CHECKS = (*tuple(f"MB-AUTH-00{i}" for i in range(1, 7)), "MB-INV-001", "MB-INV-002")
+AUTH_CHECKS = (*(f"MB-AUTH-00{i}" for i in range(1, 7)), "MB-AUTH-012", "MB-INV-001", "MB-INV-002")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def paths(finding: Finding, url: str) -> list[str]:
 def test_auth_checks_ignores_the_correct_api(correct: tuple[Served, Report]) -> None:
     _, report = correct
     assert [f.check_id for f in report.findings] == ["MB-INV-001"]  # it publishes its spec: info
-    assert report.coverage.operations_declared == 6
+    assert report.coverage.operations_declared == 7
 
 
 @pytest.mark.check("MB-AUTH-001")
@@ -267,3 +267,32 @@ def test_secured_operation_open_flags_write_method_only_with_unsafe(tmp_path: ob
     assert received == [("DELETE", False)]  # once, and never with the user's credentials
     [finding] = unsafe.findings
     assert finding.detail.startswith("DELETE /items/{item} is declared secured but answered 204")
+
+
+@pytest.mark.check("MB-AUTH-012")
+def test_public_operation_exposes_data_flags_directory(broken: tuple[Served, Report]) -> None:
+    served, report = broken
+    [finding] = only(report, "MB-AUTH-012")
+    assert finding.detail == "GET /v2/directory is public and returns 2 records with email, phone"
+    assert paths(finding, served.url) == ["/v2/directory"]
+
+
+@pytest.mark.check("MB-AUTH-012")
+def test_public_operation_exposes_data_ignores_names_only(correct: tuple[Served, Report]) -> None:
+    assert only(correct[1], "MB-AUTH-012") == []
+
+
+@pytest.mark.check("MB-AUTH-012")
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"id": 1, "password_hash": "pbkdf2:sha256:..."}, ({"password_hash"}, set(), 0)),
+        ({"user": {"email": "a@b.test"}}, (set(), {"email"}, 1)),
+        ([{"contact": "a@b.test"}, {"contact": "c@d.test"}], (set(), {"contact"}, 2)),
+        ({"password": "", "token_type": "bearer", "email_verified": True}, (set(), set(), 0)),
+    ],
+)
+def test_sensitive_fields(document: object, expected: tuple[set[str], set[str], int]) -> None:
+    from middlebrick.checks.analyzers.sensitive import sensitive_fields
+
+    assert sensitive_fields(document) == expected

@@ -72,6 +72,7 @@ def spec() -> dict[str, Any]:
             "/v2/keys": op([{"key": []}]),
             "/v2/admin/users": op(),
             "/v2/reports": op(),
+            "/v2/directory": op([]),
         },
     }
 
@@ -107,6 +108,10 @@ def correct_api() -> Flask:
     @app.get("/v2/status")
     def status() -> Response:
         return jsonify(ok=True)
+
+    @app.get("/v2/directory")  # public on purpose: names only
+    def directory() -> Response:
+        return jsonify([{"name": "Dana"}, {"name": "Eli"}])
 
     @app.get("/v2/orders")
     @app.get("/v2/admin/users")
@@ -160,6 +165,15 @@ def broken_api() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[byte
     @app.get("/v2/orders")  # declared secured, forgot the check
     def orders() -> Response:
         return jsonify([{"id": 1, "total": 12.5}])
+
+    @app.get("/v2/directory")  # documented as public, and it hands out everyone's details
+    def directory() -> Response:
+        return jsonify(
+            [
+                {"name": "Dana", "email": "dana@example.test", "phone": "+1 202 555 0143"},
+                {"name": "Eli", "email": "eli@example.test", "phone": "+1 202 555 0199"},
+            ]
+        )
 
     @app.get("/v1/orders")  # the old version, still live and still open
     def old_orders() -> Response:

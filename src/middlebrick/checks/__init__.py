@@ -18,6 +18,7 @@ from middlebrick.checks._check import Check
 ALL: tuple[Check, ...] = (
     # authentication
     authentication.secured_operation_open,
+    authentication.public_operation_exposes_data,
     authentication.public_operation_demands_credentials,
     authentication.bogus_credentials_accepted,
     authentication.authentication_bypass,

@@ -5,6 +5,7 @@ what the API answers with and without (valid, bogus, relocated) credentials."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from middlebrick.checks._check import check
 from middlebrick.checks._context import Context, NotApplicable, ProbeContext, RawFinding
 from middlebrick.checks.analyzers import jwt
+from middlebrick.checks.analyzers.sensitive import sensitive_fields
 from middlebrick.http.exchange import Exchange
 from middlebrick.model import Category, Confidence, Kind, Severity
 from middlebrick.spec.operations import Operation, Scheme
@@ -114,6 +116,47 @@ def secured_operation_open(ctx: Context) -> Iterator[RawFinding]:
             key=f"{op.method} {op.path}",
             confidence=Confidence.CERTAIN,
         )
+
+
+@check(
+    id="MB-AUTH-012",
+    title="Operation declared public returns sensitive data",
+    category=Category.AUTHENTICATION,
+    severity=Severity.HIGH,
+    cwe=(306, 359),
+    owasp="API2:2023",
+    kind=Kind.PASSIVE,
+)
+def public_operation_exposes_data(ctx: Context) -> Iterator[RawFinding]:
+    """An operation the description declares public (or leaves without security) answers an
+    anonymous request with secrets (password, hash, API key, token fields) or with several
+    people's personal data (e-mail addresses, phone numbers, dates of birth).
+
+    The description documents the hole, so comparing declared and enforced authentication alone
+    misses it. Critical when secrets are returned; one person's record is not reported (a public
+    profile may be intended), two or more are.
+    """
+    for op in ctx.operations:
+        if op.method != "GET" or op.secured is True or op.source.value != "spec":
+            continue
+        ex = _anonymous(ctx, op.url)
+        if ex is None or not ex.ok or ex.response is None or not ex.response.looks_like_json():
+            continue
+        secret_names, personal_names, records = sensitive_fields(json.loads(ex.response.body))
+        if secret_names:
+            yield ctx.finding(
+                ex,
+                f"{op.method} {op.path} is public and returns {', '.join(sorted(secret_names))}",
+                severity=Severity.CRITICAL,
+                key=f"{op.method} {op.path}",
+            )
+        elif records >= 2:
+            yield ctx.finding(
+                ex,
+                f"{op.method} {op.path} is public and returns {records} records with "
+                f"{', '.join(sorted(personal_names))}",
+                key=f"{op.method} {op.path}",
+            )
 
 
 @check(
