@@ -85,5 +85,8 @@ def careless() -> dict[str, Any]:
                 }
             },
             "/health": {"get": {"responses": {"200": {"description": "up"}}}},
+            "/admin/users/{id}/roles": {
+                "get": {"security": [], "responses": {"200": {"description": "roles"}}}
+            },
         },
     }

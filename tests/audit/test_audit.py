@@ -33,7 +33,7 @@ def details(report: Report, check_id: str) -> list[str]:
 @pytest.mark.check("MB-AUTH-007")
 def test_unevenly_applied_security_flags_forgotten_operation(careless_report: Report) -> None:
     assert details(careless_report, "MB-AUTH-007") == [
-        "GET /accounts/export declares no security; 2 of 4 operations do"
+        "GET /accounts/export declares no security; 2 of 5 operations do"
     ]
 
 
@@ -64,6 +64,13 @@ def test_credentials_in_url_flags_query_key_and_password_param(careless_report: 
     ]
 
 
+@pytest.mark.check("MB-AUTH-013")
+def test_public_admin_operation_flags_open_role_endpoint(careless_report: Report) -> None:
+    assert details(careless_report, "MB-AUTH-013") == [
+        "GET /admin/users/{id}/roles looks administrative and declares `security: []`"
+    ]
+
+
 @pytest.mark.check("MB-ENC-013")
 def test_plain_http_servers_flags_http_with_basic(careless_report: Report) -> None:
     [finding] = [f for f in careless_report.findings if f.check_id == "MB-ENC-013"]
@@ -81,6 +88,7 @@ def test_secret_fields_in_responses_flags_hash_through_ref(careless_report: Repo
 @pytest.mark.check("MB-AUTH-009")
 @pytest.mark.check("MB-AUTH-010")
 @pytest.mark.check("MB-AUTH-011")
+@pytest.mark.check("MB-AUTH-013")
 @pytest.mark.check("MB-ENC-013")
 @pytest.mark.check("MB-DATA-006")
 def test_static_rules_ignores_a_careful_description(tmp_path: Path) -> None:
@@ -112,6 +120,6 @@ def test_audit_reports_every_uneven_operation_of_a_large_spec(tmp_path: Path) ->
     for i in range(1000):  # speed is measured in bench/audit_bench.py, not here
         doc["paths"][f"/items/{i}"] = {"get": {"responses": {"200": {"description": "ok"}}}}
     report = audit(write(tmp_path, doc, "big.json"))
-    assert report.coverage.operations_declared == 1004
+    assert report.coverage.operations_declared == 1005
     uneven = [f for f in report.findings if f.check_id == "MB-AUTH-007"]
     assert len(uneven) == 1001  # each forgotten operation is its own cause

@@ -49,6 +49,7 @@ ALL: tuple[Check, ...] = (
     spec_rules.unused_security_scheme,
     spec_rules.undocumented_auth_failure,
     spec_rules.credentials_in_url,
+    spec_rules.public_admin_operation,
     spec_rules.plain_http_servers,
     spec_rules.secret_fields_in_responses,
     # inventory

@@ -194,6 +194,44 @@ def credentials_in_url(ctx: Context) -> Iterator[RawFinding]:
                 )
 
 
+_ADMIN = re.compile(
+    r"/(?:admin|administration|internal|manage|management|superuser|staff|backoffice|ops|"
+    r"sudo|root)(?:/|$)|/(?:roles?|permissions|impersonate)(?:/|$)",
+    re.I,
+)
+
+
+@check(
+    id="MB-AUTH-013",
+    title="Admin operation is as open as the public ones",
+    category=Category.AUTHENTICATION,
+    severity=Severity.HIGH,
+    cwe=(306, 285),
+    owasp="API5:2023",
+    kind=Kind.STATIC,
+)
+def public_admin_operation(ctx: Context) -> Iterator[RawFinding]:
+    """An admin-looking operation (`/admin`, `/internal`, `/management`, role and permission
+    endpoints) has the same security as the API's public operations: none.
+
+    Either the description is wrong or anyone can reach administrative functions. Admin
+    operations protected by any scheme are not reported here; whether ordinary users can call them
+    is an authorization question the runtime checks answer.
+    """
+    spec = _spec(ctx)
+    for op in spec.operations:
+        if _ADMIN.search(op.path) and op.secured is not True:
+            if op.security is None and spec.global_security:
+                continue  # inherits the global requirement
+            how = "declares `security: []`" if op.secured is False else "declares no security"
+            yield ctx.finding(
+                None,
+                f"{_where(op)} looks administrative and {how}",
+                key=_where(op),
+                endpoint=_where(op),
+            )
+
+
 @check(
     id="MB-ENC-013",
     title="API description lists plain-HTTP servers",
