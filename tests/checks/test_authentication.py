@@ -3,6 +3,7 @@ security: the broken one must show each mistake once at the right endpoint, the 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -296,3 +297,59 @@ def test_sensitive_fields(document: object, expected: tuple[set[str], set[str], 
     from middlebrick.checks.analyzers.sensitive import sensitive_fields
 
     assert sensitive_fields(document) == expected
+
+
+def guarded_delete_app(received: list[tuple[str, str, str]]) -> object:
+    """DELETE guarded by an exact-path rule in front of the app that only checks that some
+    Authorization header is present; the route also answers with a trailing slash."""
+    from flask import Flask, request
+
+    app = Flask("guarded-delete")
+
+    @app.route("/items/<item>", methods=["DELETE"], strict_slashes=False)
+    def remove(item: str) -> tuple[str, int]:
+        received.append((request.method, request.path, request.headers.get("Authorization", "")))
+        return "", 204
+
+    def guard(environ: dict[str, object], start: object) -> object:
+        if environ["PATH_INFO"] == "/items/1" and "HTTP_AUTHORIZATION" not in environ:
+            start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="x"')])  # type: ignore[operator]
+            return [b""]
+        return app.wsgi_app(environ, start)  # type: ignore[arg-type]
+
+    return guard
+
+
+WRITE_SPEC = (
+    '{"openapi": "3.0.0", "security": [{"b": []}], "components": {"securitySchemes": '
+    '{"b": {"type": "http", "scheme": "basic"}}}, "paths": {"/items/{id}": {"delete": '
+    '{"responses": {"204": {"description": "gone"}, "401": {"description": "no"}}}}}}'
+)
+
+
+@pytest.mark.check("MB-AUTH-003")
+@pytest.mark.check("MB-AUTH-004")
+def test_write_operation_checks_flags_bypass_and_bogus_credentials_with_unsafe(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    spec = Path(str(tmp_path)) / "openapi.json"
+    spec.write_text(WRITE_SPEC)
+    received: list[tuple[str, str, str]] = []
+    checks = ("MB-AUTH-003", "MB-AUTH-004")
+    with serve(guarded_delete_app(received)) as served:
+        safe = scan_now(served.url, spec=str(spec), auth=CREDS, checks=checks)
+        assert received == []
+        report = scan_now(served.url, spec=str(spec), auth=CREDS, unsafe=True, checks=checks)
+    assert safe.findings == []
+    details = sorted(f.detail for f in report.findings)
+    assert details == [
+        "semicolon suffix: DELETE /items/1; answered 204 where /items/1 refused",
+        "trailing slash: DELETE /items/1/ answered 204 where /items/1 refused",
+        "wrong Basic password accepted by DELETE /items/{id} (scheme 'b')",
+    ]
+    # writes went out anonymously or with a bogus credential, never with the user's own
+    user_token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    assert len(received) == 3  # the bogus-password DELETE and the two bypass spellings
+    assert not any(user_token in authorization for *_, authorization in received)

@@ -214,11 +214,20 @@ def _with_query(url: str, query: str) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
 
+def _probed_methods(ctx: ProbeContext) -> set[str]:
+    """GET and HEAD always; write methods only with --unsafe (the baseline sent them then)."""
+    return {"GET", "HEAD"} | ({"POST", "PUT", "PATCH", "DELETE"} if ctx.unsafe else set())
+
+
 def _refused_secured(ctx: ProbeContext) -> list[tuple[Operation, Exchange]]:
-    """Secured GET operations whose anonymous request was refused with 401/403."""
+    """Secured operations whose anonymous request was refused with 401/403."""
+    if ctx.spec is None:
+        raise NotApplicable("needs the API description (--spec, or one the scan can discover)")
     pairs = []
-    for op in _get_operations(ctx, secured=True):
-        ex = _anonymous(ctx, op.url)
+    for op in ctx.operations:
+        if op.secured is not True or op.method not in _probed_methods(ctx):
+            continue
+        ex = _anonymous(ctx, op.url, op.method)
         if ex is not None and ex.response is not None and ex.response.status in (401, 403):
             pairs.append((op, ex))
     return pairs[:MAX_PROBED]
@@ -246,7 +255,7 @@ async def bogus_credentials_accepted(ctx: ProbeContext) -> AsyncIterator[RawFind
         for scheme in _declared_schemes(ctx, op):
             for name, (headers, query) in _bogus_credentials(ctx, scheme).items():
                 ex = await ctx.send(
-                    "GET", _with_query(op.url, query), headers=headers, purpose=f"bogus: {name}"
+                    op.method, _with_query(op.url, query), headers=headers, purpose=f"bogus: {name}"
                 )
                 if ex.ok and not _refusal(ex):
                     yield ctx.finding(
@@ -257,8 +266,8 @@ async def bogus_credentials_accepted(ctx: ProbeContext) -> AsyncIterator[RawFind
                     )
 
 
-def _variants(url: str) -> dict[str, tuple[str, dict[str, str], str]]:
-    """name -> (url, headers, method) that reach the same route another way."""
+def _variants(url: str, method: str = "GET") -> dict[str, tuple[str, dict[str, str], str]]:
+    """name -> (url, headers, method) that reach the same `method url` route another way."""
     parts = urlsplit(url)
     path = parts.path or "/"
     segments = path.split("/")
@@ -269,21 +278,24 @@ def _variants(url: str) -> dict[str, tuple[str, dict[str, str], str]]:
 
     root = at("/")
     variants: dict[str, tuple[str, dict[str, str], str]] = {
-        "trailing slash": (at(path.rstrip("/") + "/"), {}, "GET"),
-        "double slash": (at("/" + path), {}, "GET"),
-        "upper case": (at(path.upper()), {}, "GET"),
-        "semicolon suffix": (at(path + ";"), {}, "GET"),
-        "dot segment": (at(path.rstrip("/") + "/."), {}, "GET"),
-        "X-Original-URL": (root, {"X-Original-URL": path}, "GET"),
-        "X-Rewrite-URL": (root, {"X-Rewrite-URL": path}, "GET"),
-        "HEAD instead of GET": (url, {}, "HEAD"),
-        "X-HTTP-Method-Override": (url, {"X-HTTP-Method-Override": "HEAD"}, "GET"),
+        "trailing slash": (at(path.rstrip("/") + "/"), {}, method),
+        "double slash": (at("/" + path), {}, method),
+        "upper case": (at(path.upper()), {}, method),
+        "semicolon suffix": (at(path + ";"), {}, method),
+        "dot segment": (at(path.rstrip("/") + "/."), {}, method),
+        "X-Original-URL": (root, {"X-Original-URL": path}, method),
+        "X-Rewrite-URL": (root, {"X-Rewrite-URL": path}, method),
     }
+    if method == "GET":
+        variants["HEAD instead of GET"] = (url, {}, "HEAD")
+        variants["X-HTTP-Method-Override"] = (url, {"X-HTTP-Method-Override": "HEAD"}, "GET")
+    else:  # the rule guards one method; the framework may honour an override of another
+        variants["X-HTTP-Method-Override"] = (url, {"X-HTTP-Method-Override": method}, "POST")
     if last:
         encoded = path[: len(path) - len(last)] + quote(last[0], safe="") + last[1:]
         if encoded == path:  # quote() left a letter alone: encode it by hand
             encoded = path[: len(path) - len(last)] + f"%{ord(last[0]):02X}" + last[1:]
-        variants["percent-encoding"] = (at(encoded), {}, "GET")
+        variants["percent-encoding"] = (at(encoded), {}, method)
     if path.upper() == path:
         del variants["upper case"]
     return variants
@@ -309,15 +321,17 @@ async def authentication_bypass(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     counts when the route refused the plain request, the variant answers 2xx, and its body is not a
     refusal; for rewrite headers the answer must also differ from the public URL's own answer.
     """
-    protected = sorted(ctx.protected_urls)[:5]
-    if not protected:
+    targets = [("GET", url) for url in sorted(ctx.protected_urls)[:5]]
+    if ctx.unsafe and ctx.spec is not None:
+        targets += [(op.method, op.url) for op, _ in _refused_secured(ctx) if op.method != "GET"]
+    if not targets:
         raise NotApplicable("no endpoint refused an anonymous request")
     root_ex = await ctx.send("GET", ctx.target.url_for("/"), purpose="bypass: public baseline")
-    for url in protected:
-        refused = _anonymous(ctx, url)
+    for refused_method, url in targets:
+        refused = _anonymous(ctx, url, refused_method)
         if refused is None:
             continue
-        for name, (variant, headers, method) in _variants(url).items():
+        for name, (variant, headers, method) in _variants(url, refused_method).items():
             ex = await ctx.send(method, variant, headers=headers, purpose=f"bypass: {name}")
             if not ex.ok or _refusal(ex):
                 continue
@@ -331,7 +345,7 @@ async def authentication_bypass(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
                 [refused, ex],
                 f"{name}: {method} {urlsplit(variant).path} answered {_status(ex)} "
                 f"where {urlsplit(url).path} refused",
-                key=name,
+                key=f"{refused_method} {name}",
             )
 
 
