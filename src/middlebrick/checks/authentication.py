@@ -250,6 +250,8 @@ async def bogus_credentials_accepted(ctx: ProbeContext) -> AsyncIterator[RawFind
     the same claims signed with a wrong key, claims with an expired `exp`, and a token with its
     signature stripped — many APIs reject junk yet accept any signature. Each accepted variant is
     its own finding. Basic: a random password; API keys: a random key in the declared place.
+    GET and HEAD operations always; write operations only with `--unsafe` (a bogus credential is
+    never the user's own, so an API that verifies it refuses before acting).
     """
     for op, anonymous in _refused_secured(ctx):
         for scheme in _declared_schemes(ctx, op):
