@@ -388,6 +388,21 @@ def _openssl(ctx: ProbeContext, *options: str) -> str:
     )
 
 
+def _tls_finding(
+    ctx: ProbeContext, detail: str, *, key: str, excerpt: str, reproduce: str
+) -> RawFinding:
+    """A finding about the TLS endpoint itself: no HTTP exchange, certain, one per origin."""
+    return ctx.finding(
+        None,
+        detail,
+        confidence=Confidence.CERTAIN,
+        key=key,
+        endpoint=ctx.target.origin.url,
+        excerpt=excerpt,
+        reproduce=reproduce,
+    )
+
+
 def _certificate_excerpt(hs: Handshake) -> str:
     cert = hs.certificate
     if cert is None:
@@ -430,12 +445,10 @@ async def untrusted_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     verified, seen = await _certificate(ctx)
     code = verified.verify_code
     if code is not None and code not in (CERT_HAS_EXPIRED, CERT_NOT_YET_VALID, HOSTNAME_MISMATCH):
-        yield ctx.finding(
-            None,
+        yield _tls_finding(
+            ctx,
             f"certificate not trusted: {verified.verify_message}",
-            confidence=Confidence.CERTAIN,
             key="untrusted",
-            endpoint=ctx.target.origin.url,
             excerpt=_certificate_excerpt(replace(seen, verify_message=verified.verify_message)),
             reproduce=_openssl(ctx, "-showcerts", "-verify_return_error"),
         )
@@ -467,12 +480,10 @@ async def expired_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
         detail = f"certificate is not valid before {cert.not_before:%Y-%m-%d}"
     else:
         return
-    yield ctx.finding(
-        None,
+    yield _tls_finding(
+        ctx,
         detail,
-        confidence=Confidence.CERTAIN,
         key="validity",
-        endpoint=ctx.target.origin.url,
         excerpt=_certificate_excerpt(seen),
         reproduce=_openssl(ctx) + " | openssl x509 -noout -dates",
     )
@@ -498,12 +509,10 @@ async def certificate_host_mismatch(ctx: ProbeContext) -> AsyncIterator[RawFindi
     assert seen.certificate is not None
     host = ctx.target.origin.host
     if not seen.certificate.matches(host):
-        yield ctx.finding(
-            None,
+        yield _tls_finding(
+            ctx,
             f"certificate names {', '.join(seen.certificate.names) or '(none)'}, not {host}",
-            confidence=Confidence.CERTAIN,
             key="mismatch",
-            endpoint=ctx.target.origin.url,
             excerpt=_certificate_excerpt(seen),
             reproduce=_openssl(ctx) + " | openssl x509 -noout -ext subjectAltName",
         )
@@ -536,12 +545,10 @@ async def legacy_tls_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     if len(untestable) == 2:
         raise NotApplicable("this machine's OpenSSL cannot offer TLS 1.0 or 1.1 to test them")
     if accepted:
-        yield ctx.finding(
-            None,
+        yield _tls_finding(
+            ctx,
             f"the server accepts {' and '.join(a.split()[0] for a in accepted)}",
-            confidence=Confidence.CERTAIN,
             key="legacy",
-            endpoint=ctx.target.origin.url,
             excerpt="negotiated: " + "; ".join(accepted),
             reproduce=_openssl(ctx, "-tls1", "-cipher", "'DEFAULT:@SECLEVEL=0'"),
         )
@@ -570,12 +577,10 @@ async def weak_ciphers_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     if (hs.error or "").startswith(_UNOFFERABLE):
         raise NotApplicable("this machine's OpenSSL offers none of the weak cipher suites")
     if hs.ok:
-        yield ctx.finding(
-            None,
+        yield _tls_finding(
+            ctx,
             f"the server negotiated {hs.cipher} over {hs.version}",
-            confidence=Confidence.CERTAIN,
             key=hs.cipher or "weak",
-            endpoint=ctx.target.origin.url,
             excerpt=f"offered only weak suites; server chose {hs.cipher} ({hs.version})",
             reproduce=_openssl(ctx, "-tls1_2", "-cipher", f"'{hs.cipher}:@SECLEVEL=0'"),
         )
