@@ -25,7 +25,15 @@ def test_every_check_is_listed_once_with_a_unique_id() -> None:
 
 def test_every_check_module_function_is_registered() -> None:
     registered = {c.fn for c in ALL}
-    for module in (checks.encryption, checks.data_exposure, checks.configuration):
+    for module in (
+        checks.authentication,
+        checks.encryption,
+        checks.data_exposure,
+        checks.exposed_files,
+        checks.configuration,
+        checks.inventory,
+        checks.spec_rules,
+    ):
         declared = {v.fn for v in vars(module).values() if isinstance(v, Check)}
         assert declared <= registered, f"{module.__name__} has checks missing from ALL"
 

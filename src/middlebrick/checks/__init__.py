@@ -10,6 +10,7 @@ from middlebrick.checks import (
     configuration,
     data_exposure,
     encryption,
+    exposed_files,
     inventory,
     spec_rules,
 )
@@ -43,6 +44,8 @@ ALL: tuple[Check, ...] = (
     data_exposure.cors_allows_null_origin,
     data_exposure.cors_wildcard_with_credentials,
     data_exposure.version_disclosure,
+    exposed_files.exposed_sensitive_file,
+    exposed_files.exposed_log_file,
     # the API description alone (also `middlebrick audit`)
     spec_rules.unevenly_applied_security,
     spec_rules.undefined_security_scheme,

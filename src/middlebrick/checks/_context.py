@@ -75,6 +75,7 @@ class RawFinding:
     excerpt: str | None
     headers: tuple[str, ...]  # response header names the evidence excerpt shows
     reproduce: str | None = None  # a command line, when a curl of the exchange would not show it
+    secrets: tuple[str, ...] = ()  # values found in the target's answers: masked in every output
 
 
 class Sender(Protocol):
@@ -135,6 +136,7 @@ class Context:
         excerpt: str | None = None,
         headers: Sequence[str] = (),
         reproduce: str | None = None,
+        secrets: Sequence[str] = (),
     ) -> RawFinding:
         """A finding of this check. `severity` may only raise the declared one."""
         exchanges = (
@@ -159,6 +161,7 @@ class Context:
             excerpt=excerpt,
             headers=tuple(headers),
             reproduce=reproduce,
+            secrets=tuple(secrets),
         )
 
 

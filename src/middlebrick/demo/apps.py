@@ -70,7 +70,9 @@ def vulnerable_app(log_dir: Path | None = None) -> Flask:
     logger = logging.getLogger(f"middlebrick.demo.{id(app)}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    logger.addHandler(logging.FileHandler(log_file))
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
     spec = openapi(title="Team notes (vulnerable)")
 
     @auth.verify_password

@@ -162,6 +162,8 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         if config.insecure
         else (f"--cacert {shlex.quote(str(config.ca_bundle))}" if config.ca_bundle else "")
     )
+    for raw_finding in (*raw, *raw_passive):
+        masker.add(*raw_finding.secrets)  # found secrets are masked like the user's own
     found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint)
     runs = [_masked(r, masker) for r in (*active_runs, *passive_runs)]
     if any(r.status is CheckStatus.INCOMPLETE for r in runs):

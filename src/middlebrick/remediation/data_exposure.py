@@ -113,4 +113,29 @@ FIXES: dict[str, dict[str, str]] = {
             "similar headers at the application server or reverse proxy."
         ),
     },
+    "MB-DATA-007": {
+        "flask": (
+            "Serve only the app: run it from a directory that holds no `.env`, `.git`, backups or "
+            "sources under its static folder, never point `static_folder` (or nginx `root`) at the "
+            "project root, and deny dotfiles at the proxy (`location ~ /\\. { deny all; }`). Then "
+            "rotate every secret the file held: it has been public."
+        ),
+        "generic": (
+            "Remove the file from the web root and deny dotfiles, backups and sources at the "
+            "proxy; deploy build artefacts, not the working tree. Rotate every credential the file "
+            "contained — assume it has been downloaded."
+        ),
+    },
+    "MB-DATA-008": {
+        "flask": (
+            "Write logs outside any served directory (or to stdout for the platform to collect), "
+            "remove the route or static mapping that serves them, and never log credentials: drop "
+            "`Authorization` headers and passwords from log records (a `logging.Filter` that "
+            "redacts them). Rotate the passwords and tokens that were logged."
+        ),
+        "generic": (
+            "Keep logs out of the web root, never log credentials or `Authorization` headers, and "
+            "rotate every credential that appears in the exposed log."
+        ),
+    },
 }
