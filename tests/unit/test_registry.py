@@ -30,6 +30,7 @@ def test_every_check_module_function_is_registered() -> None:
         checks.encryption,
         checks.data_exposure,
         checks.exposed_files,
+        checks.errors,
         checks.configuration,
         checks.inventory,
         checks.spec_rules,

@@ -10,6 +10,7 @@ from middlebrick.checks import (
     configuration,
     data_exposure,
     encryption,
+    errors,
     exposed_files,
     inventory,
     spec_rules,
@@ -46,6 +47,8 @@ ALL: tuple[Check, ...] = (
     data_exposure.version_disclosure,
     exposed_files.exposed_sensitive_file,
     exposed_files.exposed_log_file,
+    errors.stack_trace_in_response,
+    errors.exposed_debugger,
     # the API description alone (also `middlebrick audit`)
     spec_rules.unevenly_applied_security,
     spec_rules.undefined_security_scheme,

@@ -138,4 +138,36 @@ FIXES: dict[str, dict[str, str]] = {
             "rotate every credential that appears in the exposed log."
         ),
     },
+    "MB-DATA-009": {
+        "flask": (
+            "Never return tracebacks: run with `debug=False` (and no `FLASK_DEBUG`), and answer "
+            "errors with a structured body while logging the details server-side:\n\n"
+            "```python\n"
+            "@app.errorhandler(Exception)\n"
+            "def internal_error(exc):\n"
+            '    app.logger.exception("unhandled error")\n'
+            '    return {"type": "about:blank", "title": "Internal Server Error", "status": 500}, 500\n'
+            "```\n\n"
+            "Validate path and query values (`<int:item_id>` converters) so bad input is a 404/400, "
+            "and use parameterised SQL."
+        ),
+        "django": "Set `DEBUG = False` in production and configure `ADMINS`/logging for errors.",
+        "express": "Set `NODE_ENV=production` and use an error handler that does not send `err.stack`.",
+        "generic": (
+            "Catch unhandled exceptions at the edge of the application, log them, and answer "
+            "`application/problem+json` without stack traces, file paths or SQL."
+        ),
+    },
+    "MB-DATA-010": {
+        "flask": (
+            "Turn the debugger off everywhere but a developer's machine: never `app.run(debug=True)` "
+            "or `FLASK_DEBUG=1` in a deployment, never wrap the app in `DebuggedApplication`, and "
+            "serve with gunicorn/uWSGI. Assume the host is compromised if the console was "
+            "reachable: rotate its secrets."
+        ),
+        "generic": (
+            "Disable interactive debuggers and debug toolbars in every deployed environment and "
+            "remove their routes; treat any host where one was reachable as compromised."
+        ),
+    },
 }
