@@ -33,6 +33,7 @@ def test_every_check_module_function_is_registered() -> None:
         checks.errors,
         checks.configuration,
         checks.inventory,
+        checks.response_data,
         checks.spec_rules,
     ):
         declared = {v.fn for v in vars(module).values() if isinstance(v, Check)}

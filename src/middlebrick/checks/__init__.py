@@ -13,6 +13,7 @@ from middlebrick.checks import (
     errors,
     exposed_files,
     inventory,
+    response_data,
     spec_rules,
 )
 from middlebrick.checks._check import Check
@@ -47,6 +48,10 @@ ALL: tuple[Check, ...] = (
     data_exposure.version_disclosure,
     exposed_files.exposed_sensitive_file,
     exposed_files.exposed_log_file,
+    response_data.personal_data_in_response,
+    response_data.secret_in_response,
+    response_data.password_in_response,
+    response_data.credentials_echoed,
     errors.stack_trace_in_response,
     errors.exposed_debugger,
     # the API description alone (also `middlebrick audit`)

@@ -181,6 +181,17 @@ class ProbeContext(Context):
     def bearer_token(self) -> str | None:
         return self._bearer
 
+    def credential_values(self) -> dict[str, str]:
+        """What the user gave the scan, by what it is (only values long enough to be telling)."""
+        values: dict[str, str] = {}
+        if self._basic is not None:
+            values["password"] = self._basic[1]
+        if self._bearer is not None:
+            values["bearer token"] = self._bearer
+        for name, value in self._header_credentials:
+            values[f"{name} value"] = value
+        return {name: value for name, value in values.items() if len(value) >= 6}
+
     def credential_params(self) -> dict[str, str]:
         """The user's credentials as query strings, by what they are named there."""
         params: dict[str, str] = {}

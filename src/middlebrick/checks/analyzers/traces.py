@@ -20,6 +20,29 @@ class Trace:
     debugger: bool = False  # an interactive debugger (remote code execution)
 
 
+# A substring each signature's text must contain: one fast scan before any regex runs.
+_HINTS = {
+    "Werkzeug interactive debugger": ("Werkzeug", "debugger caught"),
+    "Django debug page": ("DEBUG = True",),
+    "Python traceback": ("Traceback (most recent",),
+    "Java stack trace": (".java:",),
+    ".NET stack trace": ("Exception",),
+    "Node.js stack trace": ("Error: ",),
+    "PHP error": (".php",),
+    "Ruby stack trace": (".rb:",),
+    "Go panic": ("goroutine ",),
+}
+_SQL_HINTS = (
+    "SQL",
+    "psycopg",
+    "sqlite3",
+    "ORA-",
+    "PG::",
+    "quotation mark",
+    "PSQLException",
+    "Sequelize",
+)
+
 _SIGNATURES: tuple[tuple[str, re.Pattern[str], re.Pattern[str], bool], ...] = (
     (
         "Werkzeug interactive debugger",
@@ -87,6 +110,8 @@ def find_trace(text: str) -> Trace | None:
     """The first framework error or stack trace in `text`, or None."""
     text = text[:LIMIT]
     for kind, header, frames, debugger in _SIGNATURES:
+        if not any(hint in text for hint in _HINTS[kind]):
+            continue
         head = header.search(text)
         if head is None:
             continue
@@ -94,7 +119,7 @@ def find_trace(text: str) -> Trace | None:
         if frame is None:
             continue
         return Trace(kind, _lines_around(text, head.start(), frame.start()), debugger)
-    sql = _SQL_ERRORS.search(text)
+    sql = _SQL_ERRORS.search(text) if any(h in text for h in _SQL_HINTS) else None
     if sql is not None:
         return Trace("database error", _lines_around(text, sql.start(), sql.start()))
     return None

@@ -1,0 +1,191 @@
+"""What response bodies give away: personal data, secrets, password hashes, and the caller's own
+credentials. Passive over every recorded exchange (probes included), except the echo check,
+which must know the credentials it looks for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
+
+from middlebrick.checks._check import check
+from middlebrick.checks._context import Context, NotApplicable, ProbeContext, RawFinding
+from middlebrick.checks.analyzers.content import Hit, scan_body
+from middlebrick.http.exchange import Exchange, mask_value
+from middlebrick.model import Category, Confidence, Kind, Severity
+
+_STRONG_PII = frozenset({"payment card number", "IBAN", "US social security number"})
+_CRITICAL_SECRETS = frozenset(
+    {"AWS access key id", "private key", "connection string with password", "Stripe secret key"}
+)
+
+
+def _hits(ctx: Context, family: str) -> Iterator[tuple[Exchange, list[Hit]]]:
+    """Exchanges whose (2xx) body holds hits of `family`; each body is analysed once per check."""
+    for ex in ctx.exchanges(success=True):
+        resp = ex.response
+        if resp is None or not resp.body:
+            continue
+        found = [
+            h
+            for h in scan_body(resp.body, resp.is_json or resp.looks_like_json())
+            if h.family == family
+        ]
+        if found:
+            yield ex, found
+
+
+def _excerpt(hits: list[Hit], limit: int = 5) -> str:
+    lines = [f"{h.where}: {mask_value(h.value)} ({h.kind})" for h in hits[:limit]]
+    if len(hits) > limit:
+        lines.append(f"… and {len(hits) - limit} more")
+    return "\n".join(lines)
+
+
+def _path(ex: Exchange) -> str:
+    return urlsplit(ex.request.url).path
+
+
+@check(
+    id="MB-DATA-011",
+    title="Response contains personal data",
+    category=Category.DATA_EXPOSURE,
+    severity=Severity.LOW,
+    cwe=(359,),
+    owasp="API3:2023",
+    kind=Kind.PASSIVE,
+)
+def personal_data_in_response(ctx: Context) -> Iterator[RawFinding]:
+    """A response carries payment card numbers (Luhn-valid, known issuer prefix), IBANs (mod-97),
+    US social security numbers (SSA area/group/serial rules), or the e-mail addresses of several
+    people.
+
+    Severity follows context: high for card numbers, IBANs or SSNs given to an anonymous caller or
+    more than one of them; medium for one such value in an authenticated answer (the caller's own,
+    still better masked); low for a list of e-mail addresses to an authenticated caller, medium
+    anonymously. A single e-mail address (a profile) is not reported; nor are UUIDs, numeric ids,
+    timestamps, well-known test card numbers or example.com addresses.
+    """
+    for ex, hits in _hits(ctx, "pii"):
+        strong = [h for h in hits if h.kind in _STRONG_PII]
+        emails = {h.value.lower() for h in hits if h.kind == "e-mail address"}
+        anonymous = not ex.request.authenticated
+        if strong:
+            distinct = {h.value for h in strong}
+            severity = Severity.HIGH if anonymous or len(distinct) > 1 else Severity.MEDIUM
+            kinds = sorted({h.kind for h in strong})
+            yield ctx.finding(
+                ex,
+                f"{', '.join(kinds)} ({len(distinct)}) in the answer to {_path(ex)}",
+                key=",".join(kinds),
+                severity=severity,
+                excerpt=_excerpt(strong),
+                secrets=sorted(distinct),
+            )
+        elif len(emails) >= 2:
+            yield ctx.finding(
+                ex,
+                f"{len(emails)} e-mail addresses in the answer to {_path(ex)}",
+                key="e-mail addresses",
+                severity=Severity.MEDIUM if anonymous else None,
+                confidence=Confidence.TENTATIVE,
+                excerpt=_excerpt([h for h in hits if h.kind == "e-mail address"]),
+            )
+
+
+@check(
+    id="MB-DATA-012",
+    title="Response contains secrets",
+    category=Category.DATA_EXPOSURE,
+    severity=Severity.HIGH,
+    cwe=(200, 540),
+    owasp="API3:2023",
+    kind=Kind.PASSIVE,
+)
+def secret_in_response(ctx: Context) -> Iterator[RawFinding]:
+    """A response carries a credential of a known format (AWS, GitHub, Slack, Stripe, Google API
+    keys), a private key, a database connection string with its password, or a random-looking
+    value under a secret-looking name (`client_secret`, `api_key`, `access_token`…).
+
+    Critical for cloud keys, private keys, live payment keys and connection strings. Values are
+    matched by format or by name *and* randomness, so `"api_key": "your-key-here"` and sample
+    values are not reported.
+    """
+    for ex, hits in _hits(ctx, "secret"):
+        for hit in hits:
+            yield ctx.finding(
+                ex,
+                f"{hit.kind} at {hit.where} in the answer to {_path(ex)}",
+                key=f"{hit.kind}:{hit.value}",
+                severity=Severity.CRITICAL if hit.kind in _CRITICAL_SECRETS else None,
+                confidence=Confidence.FIRM,
+                excerpt=_excerpt([hit]),
+                secrets=[hit.value],
+            )
+
+
+@check(
+    id="MB-DATA-013",
+    title="Response contains password hashes or plaintext passwords",
+    category=Category.DATA_EXPOSURE,
+    severity=Severity.HIGH,
+    cwe=(312, 916),
+    owasp="API3:2023",
+    kind=Kind.PASSIVE,
+)
+def password_in_response(ctx: Context) -> Iterator[RawFinding]:
+    """A response carries password hashes (Werkzeug pbkdf2/scrypt, bcrypt, argon2, sha-crypt,
+    Django formats, or a bare hex digest under a password-like name) or a plaintext value in a
+    `password`-like field.
+
+    Hashes can be cracked offline; a plaintext password field means passwords are stored
+    reversibly. Critical for plaintext. Hex digests elsewhere (ETags, commit ids, checksums) and
+    masked values (`****`) are not reported.
+    """
+    for family in ("plaintext password", "hash"):
+        for ex, hits in _hits(ctx, family):
+            kinds = sorted({h.kind for h in hits})
+            yield ctx.finding(
+                ex,
+                f"{', '.join(kinds)} at {', '.join(sorted({h.where for h in hits})[:3])} "
+                f"in the answer to {_path(ex)}",
+                key=family,
+                severity=Severity.CRITICAL if family == "plaintext password" else None,
+                excerpt=_excerpt(hits),
+                secrets=[h.value for h in hits],
+            )
+
+
+@check(
+    id="MB-DATA-014",
+    title="Response echoes the caller's credentials",
+    category=Category.DATA_EXPOSURE,
+    severity=Severity.HIGH,
+    cwe=(200, 522),
+    owasp="API3:2023",
+    kind=Kind.ACTIVE,
+)
+async def credentials_echoed(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
+    """A response (body or headers) contains the password, token or API key the scanner sent.
+
+    Echoed credentials end up in caches, logs, browser storage and any XSS's reach; an API that
+    returns a user's password has stored it reversibly. Only the credentials given to the scan are
+    searched for, in every response to a credentialed request.
+    """
+    values = ctx.credential_values()
+    if not values:
+        raise NotApplicable("needs credentials (--auth, --bearer or --header)")
+    reported: set[str] = set()
+    for ex in list(ctx.recorded):
+        resp = ex.response
+        if resp is None or not ex.request.authenticated:
+            continue
+        haystack = resp.text(1 << 20) + "\n".join(v for _, v in resp.headers)
+        echoed = [name for name, value in values.items() if value in haystack]
+        if echoed and _path(ex) not in reported:
+            reported.add(_path(ex))
+            yield ctx.finding(
+                ex,
+                f"the {' and '.join(echoed)} sent by the scanner came back from {_path(ex)}",
+                key=",".join(echoed),
+                confidence=Confidence.CERTAIN,
+            )

@@ -1,0 +1,127 @@
+"""Personal data, secrets, password hashes and echoed credentials in responses: found with the
+right kind and location, masked in every report, and nothing found in realistic benign data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from middlebrick.checks.analyzers.content import iban_valid, luhn, scan_body, ssn_valid
+from middlebrick.cli import app
+from middlebrick.demo.server import serve
+from middlebrick.model import Severity
+
+from checks.conftest import scan_now
+from targets.clean import PASSWORD, USER
+from targets.leaks import AWS_KEY, BCRYPT, CARD, IBAN, SSN, benign_api, leaky_api
+
+CREDS = SecretStr(f"{USER}:{PASSWORD}")
+CHECKS = ("MB-DATA-011", "MB-DATA-012", "MB-DATA-013", "MB-DATA-014")
+
+
+@pytest.fixture(scope="module")
+def leaky() -> tuple[str, list[tuple[str, str, Severity]]]:
+    with serve(leaky_api()) as served:
+        report = scan_now(served.url, auth=CREDS, checks=CHECKS)
+    return served.url, [(f.check_id, f.detail, f.severity) for f in report.findings]
+
+
+@pytest.mark.check("MB-DATA-011")
+def test_personal_data_in_response_flags_cards_ssns_ibans(leaky: tuple[str, list]) -> None:
+    _, found = leaky
+    [pii] = [f for f in found if f[0] == "MB-DATA-011"]
+    assert pii[1] == (
+        "IBAN, US social security number, payment card number (3) in the answer to /customers"
+    )
+    assert pii[2] is Severity.HIGH
+
+
+@pytest.mark.check("MB-DATA-012")
+def test_secret_in_response_flags_aws_key(leaky: tuple[str, list]) -> None:
+    _, found = leaky
+    assert [(f[1], f[2]) for f in found if f[0] == "MB-DATA-012"] == [
+        ("AWS access key id at $.aws_access_key_id in the answer to /config", Severity.CRITICAL)
+    ]
+
+
+@pytest.mark.check("MB-DATA-013")
+def test_password_in_response_flags_plaintext_and_bcrypt(leaky: tuple[str, list]) -> None:
+    _, found = leaky
+    details = sorted(f[1] for f in found if f[0] == "MB-DATA-013")
+    assert details == [
+        "bcrypt hash at $.password_hash in the answer to /me",
+        "plaintext password at $.password in the answer to /me",
+    ]
+
+
+@pytest.mark.check("MB-DATA-014")
+def test_credentials_echoed_flags_password_in_profile(leaky: tuple[str, list]) -> None:
+    _, found = leaky
+    assert [f[1] for f in found if f[0] == "MB-DATA-014"] == [
+        "the password sent by the scanner came back from /me"
+    ]
+
+
+@pytest.mark.check("MB-DATA-011")
+@pytest.mark.check("MB-DATA-012")
+@pytest.mark.check("MB-DATA-013")
+@pytest.mark.check("MB-DATA-014")
+def test_response_data_checks_ignores_benign_realistic_data() -> None:
+    with serve(benign_api()) as served:
+        report = scan_now(served.url, auth=CREDS, checks=CHECKS)
+    assert report.findings == []
+
+
+def test_planted_values_are_masked_in_every_report_format() -> None:
+    with serve(leaky_api()) as served:
+        outputs = [
+            CliRunner()
+            .invoke(
+                app,
+                ["scan", served.url, "-f", fmt, *(a for c in CHECKS for a in ("--check", c))],
+                env={"MIDDLEBRICK_AUTH": f"{USER}:{PASSWORD}", "COLUMNS": "200"},
+            )
+            .output
+            for fmt in ("json", "text")
+        ]
+    json.loads(outputs[0])
+    for output in outputs:
+        for planted in (CARD, SSN, IBAN, AWS_KEY, BCRYPT, PASSWORD):
+            assert planted not in output
+
+
+def test_structural_validators() -> None:
+    assert luhn("4539148803436467")
+    assert not luhn("4539148803436468")
+    assert iban_valid(IBAN)
+    assert not iban_valid("DE89370400440532013001")
+    assert ssn_valid("123", "45", "6789")
+    assert not ssn_valid("666", "45", "6789")
+    assert not ssn_valid("900", "45", "6789")
+    assert not ssn_valid("123", "00", "6789")
+
+
+BENIGN_CORPUS = [
+    {"id": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "created": 1732780800, "score": 0.123456789},
+    {"items": [{"sku": 5105105105105100, "qty": 2}], "next": None},
+    {"sha1": "da39a3ee5e6b4b0d3255bfef95601890afd80709", "size": 0},
+    {"phone": "+1 (555) 010-9999", "email": "noreply@example.org"},
+    {"password_policy": "min 12 chars", "password_changed_at": "2026-01-01"},
+    {"token_type": "bearer", "expires_in": 3600},
+    {"isbn": "978-3-16-148410-0", "doi": "10.1000/182"},
+    {"geo": [52.520008, 13.404954], "zip": "10115"},
+]
+
+
+@pytest.mark.parametrize("document", BENIGN_CORPUS)
+def test_benign_corpus_has_no_hits(document: object) -> None:
+    assert scan_body(json.dumps(document).encode(), is_json=True) == []
+
+
+def test_text_bodies_are_judged_by_structure_alone() -> None:
+    # without JSON field names, a Luhn-valid number with an issuer prefix counts
+    hits = scan_body(b"Order 4539 1488 0343 6467 was placed", is_json=False)
+    assert [h.kind for h in hits] == ["payment card number"]
