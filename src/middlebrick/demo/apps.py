@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request, send_file
+from flask import Flask, Response, jsonify, request
 from flask_httpauth import HTTPBasicAuth
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,7 +113,8 @@ def vulnerable_app(log_dir: Path | None = None) -> Flask:
 
     @app.get("/logs/app.log")
     def logs() -> Response:  # MISTAKE: the log, with credentials in it, is public
-        return send_file(log_file, mimetype="text/plain")
+        # read at once: send_file's Content-Length would go stale while the log grows
+        return Response(log_file.read_bytes(), mimetype="text/plain")
 
     @app.after_request
     def cors(response: Response) -> Response:
