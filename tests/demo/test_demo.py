@@ -89,6 +89,16 @@ def test_demo_command_scans_both_twins_and_the_fixed_one_gets_an_a() -> None:
     assert "grade A" in fixed
     assert "score 100/100" in fixed
     assert "grade A" not in vulnerable
-    for check_id in ("MB-DATA-001", "MB-DATA-002", "MB-DATA-005", "MB-CONF-002"):
+    for check_id in (
+        "MB-AUTH-001",  # the route that forgot @auth.login_required
+        "MB-ENC-001",  # Basic auth over plain HTTP
+        "MB-DATA-001",  # no Cache-Control: no-store
+        "MB-DATA-002",  # CORS reflecting any origin
+        "MB-DATA-005",  # the Werkzeug version
+        "MB-DATA-008",  # the served log file with passwords in it
+        "MB-DATA-013",  # the plaintext password in /me
+        "MB-DATA-014",  # ... which is the caller's own
+        "MB-CONF-002",  # JSON sent as text/html
+    ):
         assert check_id in result.output
     assert DEMO_PASSWORD not in result.output
