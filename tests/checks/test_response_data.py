@@ -125,3 +125,106 @@ def test_text_bodies_are_judged_by_structure_alone() -> None:
     # without JSON field names, a Luhn-valid number with an issuer prefix counts
     hits = scan_body(b"Order 4539 1488 0343 6467 was placed", is_json=False)
     assert [h.kind for h in hits] == ["payment card number"]
+
+
+def _model_api(*, leak: bool) -> object:
+    from flask import Flask, jsonify
+
+    app = Flask("model-api")
+    spec = {
+        "openapi": "3.0.3",
+        "components": {
+            "schemas": {
+                "User": {"type": "object", "properties": {"id": {}, "name": {}}},
+                "Page": {"allOf": [{"properties": {"total": {}}}, {"properties": {"items": {}}}]},
+                "Open": {"type": "object", "properties": {"id": {}}, "additionalProperties": True},
+            }
+        },
+        "paths": {
+            "/users": {
+                "get": {
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/User"},
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/page": {
+                "get": {
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Page"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/open": {
+                "get": {
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Open"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+    @app.get("/openapi.json")
+    def openapi() -> object:
+        return jsonify(spec)
+
+    @app.get("/users")
+    def users() -> object:
+        extra = {"password_hash_set": True, "role": "admin"} if leak else {}
+        return jsonify([{"id": 1, "name": "A", **extra}, {"id": 2, "name": "B"}])
+
+    @app.get("/page")
+    def page() -> object:
+        return jsonify(total=1, items=[], **({"debug_sql": "SELECT 1"} if leak else {}))
+
+    @app.get("/open")
+    def open_() -> object:
+        return jsonify(id=1, anything="goes")
+
+    return app
+
+
+@pytest.mark.check("MB-DATA-015")
+def test_undeclared_response_properties_flags_whole_model_serialisation() -> None:
+    with serve(_model_api(leak=True)) as served:
+        report = scan_now(served.url, checks=("MB-DATA-015",))
+    found = {f.detail: f.severity for f in report.findings}
+    assert found == {
+        "GET /users returns undeclared password_hash_set, role": Severity.MEDIUM,
+        "GET /page returns undeclared debug_sql": Severity.LOW,
+    }
+
+
+@pytest.mark.check("MB-DATA-015")
+def test_undeclared_response_properties_ignores_declared_and_open_schemas() -> None:
+    with serve(_model_api(leak=False)) as served:
+        report = scan_now(served.url, checks=("MB-DATA-015",))
+    assert report.findings == []

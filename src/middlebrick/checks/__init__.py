@@ -52,6 +52,7 @@ ALL: tuple[Check, ...] = (
     response_data.secret_in_response,
     response_data.password_in_response,
     response_data.credentials_echoed,
+    response_data.undeclared_response_properties,
     errors.stack_trace_in_response,
     errors.exposed_debugger,
     # the API description alone (also `middlebrick audit`)

@@ -4,7 +4,10 @@ which must know the credentials it looks for."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from middlebrick.checks._check import check
@@ -12,6 +15,7 @@ from middlebrick.checks._context import Context, NotApplicable, ProbeContext, Ra
 from middlebrick.checks.analyzers.content import Hit, scan_body
 from middlebrick.http.exchange import Exchange, mask_value
 from middlebrick.model import Category, Confidence, Kind, Severity
+from middlebrick.spec.operations import ApiSpec
 
 _STRONG_PII = frozenset({"payment card number", "IBAN", "US social security number"})
 _CRITICAL_SECRETS = frozenset(
@@ -188,4 +192,93 @@ async def credentials_echoed(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
                 f"the {' and '.join(echoed)} sent by the scanner came back from {_path(ex)}",
                 key=",".join(echoed),
                 confidence=Confidence.CERTAIN,
+            )
+
+
+_SENSITIVE_PROPERTY = re.compile(
+    r"pass|pwd|secret|token|key|hash|salt|ssn|social|card|iban|email|phone|birth|address|"
+    r"role|admin|permission|is_staff|is_superuser|internal|private",
+    re.I,
+)
+
+
+def _declared(spec: ApiSpec, schema: Any, depth: int = 0) -> tuple[set[str], bool] | None:
+    """(declared property names, closed?) of an object schema; None when it says nothing."""
+    node = spec.resolver.deref(schema)
+    if not isinstance(node, dict) or depth > 8:
+        return None
+    names: set[str] = set()
+    closed = True
+    said = False
+    for part in node.get("allOf") or []:
+        sub = _declared(spec, part, depth + 1)
+        if sub is not None:
+            names |= sub[0]
+            closed = closed and sub[1]
+            said = True
+    if isinstance(node.get("properties"), dict):
+        names |= {str(n) for n in node["properties"]}
+        said = True
+    if node.get("additionalProperties") not in (None, False) or "anyOf" in node or "oneOf" in node:
+        closed = False
+    return (names, closed) if said else None
+
+
+def _objects(document: Any, spec: ApiSpec, schema: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    """The top-level object(s) of a body paired with their schema: an object, or array items."""
+    node = spec.resolver.deref(schema)
+    if isinstance(document, dict):
+        yield document, schema
+    elif isinstance(document, list) and isinstance(node, dict) and "items" in node:
+        for item in document[:50]:
+            if isinstance(item, dict):
+                yield item, node["items"]
+
+
+@check(
+    id="MB-DATA-015",
+    title="Response returns properties its schema does not declare",
+    category=Category.DATA_EXPOSURE,
+    severity=Severity.LOW,
+    cwe=(213,),
+    owasp="API3:2023",
+    kind=Kind.PASSIVE,
+)
+def undeclared_response_properties(ctx: Context) -> Iterator[RawFinding]:
+    """A 2xx JSON answer has properties that the operation's response schema does not list.
+
+    The usual cause is serialising a whole model (`jsonify(user.__dict__)`) instead of a response
+    schema, which hands clients every column added later — password hashes, roles, internal
+    flags (excessive data exposure). Medium when an undeclared name looks sensitive. Schemas that
+    allow extra properties (`additionalProperties`, `anyOf`/`oneOf`) are not judged.
+    """
+    spec = ctx.spec
+    if spec is None:
+        raise NotApplicable("needs the API description")
+    for op in ctx.operations:
+        if op.method != "GET" or not op.response_schemas:
+            continue
+        extra: set[str] = set()
+        evidence = None
+        for ex in ctx.exchanges(success=True):
+            if ex.request.url != op.url or ex.request.method != "GET" or ex.response is None:
+                continue
+            if not ex.response.looks_like_json():
+                continue
+            document = json.loads(ex.response.body)
+            for obj, schema in _objects(document, spec, op.response_schemas[0]):
+                declared = _declared(spec, schema)
+                if declared is None or not declared[1]:
+                    continue
+                found = set(obj) - declared[0]
+                if found:
+                    extra |= found
+                    evidence = evidence or ex
+        if extra and evidence is not None:
+            sensitive = sorted(n for n in extra if _SENSITIVE_PROPERTY.search(n))
+            yield ctx.finding(
+                evidence,
+                f"{op.method} {op.path} returns undeclared {', '.join(sorted(extra)[:8])}",
+                key=f"{op.method} {op.path}",
+                severity=Severity.MEDIUM if sensitive else None,
             )

@@ -170,4 +170,42 @@ FIXES: dict[str, dict[str, str]] = {
             "remove their routes; treat any host where one was reachable as compromised."
         ),
     },
+    "MB-DATA-011": {
+        "generic": (
+            "Return personal data only to callers entitled to it, and only the fields they need; "
+            "mask card numbers (last four digits), IBANs and national ids in responses."
+        ),
+    },
+    "MB-DATA-012": {
+        "generic": (
+            "Never send credentials in API responses; load them server-side from a secret store. "
+            "Revoke and rotate every key that was returned."
+        ),
+    },
+    "MB-DATA-013": {
+        "flask": (
+            "Exclude password fields from every response schema (marshmallow `load_only=True`, "
+            "pydantic `exclude`), and store passwords only as `generate_password_hash(...)` hashes."
+        ),
+        "generic": (
+            "Never return password hashes or passwords; store passwords with a slow salted hash "
+            "(argon2, scrypt, bcrypt) and mark the field write-only in the API description."
+        ),
+    },
+    "MB-DATA-014": {
+        "generic": (
+            "Do not echo credentials: build responses from an explicit response schema, never "
+            "from the request or from the stored credential record."
+        ),
+    },
+    "MB-DATA-015": {
+        "flask": (
+            "Serialise through an explicit schema (marshmallow/pydantic response model) instead of "
+            "`jsonify(model.__dict__)`, and keep the OpenAPI response schema in step with it."
+        ),
+        "generic": (
+            "Return only the properties the response schema declares: serialise through a "
+            "response model, and document (or remove) anything else."
+        ),
+    },
 }
