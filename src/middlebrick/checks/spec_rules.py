@@ -9,17 +9,13 @@ from typing import Any
 
 from middlebrick.checks._check import check
 from middlebrick.checks._context import Context, NotApplicable, RawFinding
+from middlebrick.checks.analyzers.sensitive import SECRET_KEY
 from middlebrick.model import Category, Confidence, Kind, Severity
 from middlebrick.spec.operations import ApiSpec, Operation
 
 _SENSITIVE_NAME = re.compile(
     r"^(?:pass(?:word|wd|phrase)?|pwd|secret|client_secret|api_?key|access_?token|refresh_?token|"
     r"auth_?token|token|session_?id|ssn|social_security_number|credit_?card|card_?number|cvv|pin)$",
-    re.I,
-)
-_SECRET_FIELD = re.compile(
-    r"^(?:password|passwd|password_?hash|hashed_?password|pwd|secret|client_secret|salt|"
-    r"private_?key|api_?key|otp_?secret|mfa_?secret|totp_?secret)$",
     re.I,
 )
 _PUBLIC_BY_NATURE = re.compile(
@@ -282,7 +278,7 @@ def _secret_fields(spec: ApiSpec, schema: Any) -> set[str]:
         properties = node.get("properties")
         if isinstance(properties, dict):
             for name, sub in properties.items():
-                if _SECRET_FIELD.match(str(name)) and not (
+                if SECRET_KEY.match(str(name)) and not (
                     isinstance(sub, dict) and sub.get("writeOnly") is True
                 ):
                     found.add(str(name))

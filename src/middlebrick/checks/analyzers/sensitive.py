@@ -11,7 +11,8 @@ from typing import Any
 
 SECRET_KEY = re.compile(
     r"^(?:password|passwd|pwd|password_?hash|hashed_?password|secret|client_secret|api_?key|"
-    r"private_?key|access_?token|refresh_?token|session_?token|otp_?secret|totp_?secret)$",
+    r"private_?key|access_?token|refresh_?token|session_?token|otp_?secret|totp_?secret|"
+    r"mfa_?secret|salt)$",
     re.I,
 )
 PERSONAL_KEY = re.compile(
