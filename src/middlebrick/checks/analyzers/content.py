@@ -8,6 +8,7 @@ name; anywhere else it is a commit id or a digest).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -241,6 +242,8 @@ def scan_body(body: bytes, is_json: bool) -> list[Hit]:
             document = None
         if document is not None:
             for name, value, where in _walk(document):
+                if len(value) < 6 and not _name_matters(name):
+                    continue  # too short to be any of it, unless the name says password
                 if value.isdigit() and not _CARD_NAME.search(name):
                     continue  # numeric ids and counters, however card-like their digits
                 hits += _field(name, value, where)
@@ -249,6 +252,11 @@ def scan_body(body: bytes, is_json: bool) -> list[Hit]:
             return _unique(hits)
     text = body[:MAX_TEXT].decode("utf-8", errors="replace")
     return _unique([*_secrets(text, "body"), *_pii(text, "body")])
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_matters(name: str) -> bool:
+    return bool(_PASSWORD_NAME.match(name) or _SECRET_NAME.search(name))
 
 
 def _walk(document: object) -> Iterator[tuple[str, str, str]]:
