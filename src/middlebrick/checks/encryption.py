@@ -8,8 +8,9 @@ OpenSSL can offer, and say so instead of passing silently.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -27,27 +28,39 @@ from middlebrick.http.tls import (
 from middlebrick.model import Category, Confidence, Kind, Severity
 
 ONE_YEAR = 31_536_000
-HTTP_PROBES = 20
+HTTP_PROBES = 20  # plain-HTTP URLs requested per check, at most
+SPOOF_PROBES = 3  # redirecting URLs resent with each spoofed header
 SPOOF_HEADERS = (
     ("X-Forwarded-Proto", "https"),
     ("X-Forwarded-Scheme", "https"),
     ("X-Forwarded-Ssl", "on"),
     ("Front-End-Https", "on"),
 )
+LEGACY_VERSIONS = {"TLSv1": "-tls1", "TLSv1.1": "-tls1_1"}  # version -> openssl s_client flag
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
+_CLEAR_PASSWORD = frozenset({"basic", "digest"})
+_SCHEME = re.compile(r"(?:^|,)\s*([A-Za-z][\w-]*)(?=\s|,|$)")
+_HTTPS_HINT = re.compile(r"https|\bssl\b|\btls\b", re.I)
 _UNOFFERABLE = "this OpenSSL cannot offer that"
+# a handshake that failed before the server could say yes or no
+_UNREACHED = ("ConnectionRefusedError", "TimeoutError", "gaierror", "OSError")
+
+
+# plain HTTP --------------------------------------------------------------------------------------
 
 
 def _challenge(ex: Exchange) -> str | None:
-    """The credential scheme a 401 asks for in clear text (basic/digest), if any."""
+    """The scheme a 401 answer challenges for, preferring Basic/Digest when several are offered."""
     if ex.response is None or ex.response.status != 401:
         return None
-    for value in ex.response.headers.get_all("www-authenticate"):
-        match = re.match(r"\s*(basic|digest)\b", value, re.I)
-        if match:
-            return match.group(1).capitalize()
-    return None
+    schemes = [
+        m.group(1)
+        for value in ex.response.headers.get_all("www-authenticate")
+        for m in _SCHEME.finditer(value)
+    ]
+    clear = [s for s in schemes if s.lower() in _CLEAR_PASSWORD]
+    return next(iter(clear or schemes), None)
 
 
 def _upgrades(ex: Exchange) -> bool:
@@ -57,6 +70,17 @@ def _upgrades(ex: Exchange) -> bool:
         return False
     location = resp.headers.get("location") or ""
     return urljoin(ex.request.url, location).startswith("https://")
+
+
+def _refuses_plaintext(ex: Exchange) -> bool:
+    """`426 Upgrade Required`, or a 400/403 saying HTTPS is required (nginx's answer to plain
+    HTTP on its TLS port): the listener speaks HTTP only to turn the client away."""
+    resp = ex.response
+    if resp is None:
+        return False
+    if resp.status == 426:
+        return True
+    return resp.status in (400, 403) and bool(_HTTPS_HINT.search(resp.text(2_000)))
 
 
 def _on_http(ctx: ProbeContext, url: str) -> str:
@@ -80,9 +104,10 @@ def _https_with_http_listener(ctx: ProbeContext) -> None:
         )
 
 
-def _http_urls(ctx: ProbeContext) -> list[str]:
-    urls = [op.url for op in ctx.operations if op.method == "GET"]
-    return list(dict.fromkeys(_on_http(ctx, u) for u in urls))[:HTTP_PROBES]
+def _http_urls(ctx: ProbeContext) -> list[tuple[str, str]]:
+    """(HTTPS URL, its plain-HTTP twin) for the API's GET operations, at most HTTP_PROBES."""
+    urls = dict.fromkeys(op.url for op in ctx.operations if op.method == "GET")
+    return [(url, _on_http(ctx, url)) for url in urls][:HTTP_PROBES]
 
 
 @check(
@@ -98,36 +123,35 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
     """The API answers over `http://` and does not redirect to HTTPS.
 
     Everything it sends and receives — data, tokens, passwords — crosses the network readable and
-    changeable by anyone on the path. Critical when the API asks for Basic or Digest credentials
-    over plain HTTP or accepts the scanner's credentials there (CWE-522): the password itself is
-    exposed on every request. Not reported when the HTTP listener only redirects to HTTPS.
+    changeable by anyone on the path. Critical when the API challenges for Basic or Digest
+    credentials over plain HTTP, or when an operation that refuses anonymous requests accepts the
+    scanner's credentials there (CWE-522): the secret itself travels in clear on every request.
+    Not reported when the HTTP listener only redirects to HTTPS (on any host), or only answers
+    `426 Upgrade Required` or an "HTTPS required" 400/403.
     """
     if ctx.target.origin.scheme != "http":
         raise NotApplicable("the API is scanned over HTTPS")
-    where = " (a loopback address: this matters wherever it is deployed)" if _loopback(ctx) else ""
-    served = [
-        ex for ex in ctx.exchanges(scheme="http") if ex.response is not None and not _upgrades(ex)
-    ]
+    served = sorted(
+        (
+            ex
+            for ex in ctx.exchanges(scheme="http")
+            if not _upgrades(ex) and not _refuses_plaintext(ex)
+        ),
+        key=lambda ex: (ex.response is not None and ex.response.status in _REDIRECTS, ex.id),
+    )
     if not served:
         return
-    challenged = [ex for ex in served if _challenge(ex)]
-    accepted = [ex for ex in served if ex.request.authenticated and ex.ok]
-    if challenged or accepted:
-        scheme = _challenge(challenged[0]) if challenged else "the scanner's"
-        what = (
-            f"challenges for {scheme} credentials"
-            if challenged
-            else "accepts the scanner's credentials"
-        )
-        yield ctx.finding(
-            (challenged[:2] + accepted[:1]) or served[:1],
-            f"the API {what} over plain HTTP: passwords cross the network in clear (CWE-522)"
-            + where,
-            severity=Severity.CRITICAL,
-            confidence=Confidence.CERTAIN,
-            key="plain-http",
-            headers=("www-authenticate",),
-        )
+    where = " (a loopback address: this matters wherever it is deployed)" if _loopback(ctx) else ""
+    challenged = [ex for ex in served if (_challenge(ex) or "").lower() in _CLEAR_PASSWORD]
+    accepted = [
+        ex
+        for ex in served
+        if ex.request.authenticated and ex.ok and ex.request.url in ctx.protected_urls
+    ]
+    if challenged:
+        what = f"challenges for {_challenge(challenged[0])} credentials"
+    elif accepted:
+        what = "accepts the scanner's credentials on operations that refuse anonymous requests"
     else:
         yield ctx.finding(
             served[:3],
@@ -135,6 +159,15 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
             confidence=Confidence.CERTAIN,
             key="plain-http",
         )
+        return
+    yield ctx.finding(
+        challenged[:2] + accepted[:1],
+        f"the API {what} over plain HTTP: credentials cross the network in clear (CWE-522)" + where,
+        severity=Severity.CRITICAL,
+        confidence=Confidence.CERTAIN,
+        key="plain-http",
+        headers=("www-authenticate",),
+    )
 
 
 @check(
@@ -151,7 +184,8 @@ async def temporary_https_redirect(ctx: ProbeContext) -> AsyncIterator[RawFindin
 
     A temporary redirect is not cached, so clients keep starting every visit in clear text, where
     an attacker on the network can answer instead of the server. 301 and 308 are fine (308 also
-    keeps the method and body).
+    keeps the method and body). Judged on the listener's root; a listener that refuses plain HTTP
+    (connection refused) is the best answer and is not reported.
     """
     _https_with_http_listener(ctx)
     root = ctx.target.url_for("/", ctx.target.http_origin)
@@ -167,7 +201,7 @@ async def temporary_https_redirect(ctx: ProbeContext) -> AsyncIterator[RawFindin
 
 @check(
     id="MB-ENC-003",
-    title="Plain-HTTP requests are answered instead of redirected to HTTPS",
+    title="Plain-HTTP requests are answered before being redirected to HTTPS",
     category=Category.ENCRYPTION,
     severity=Severity.HIGH,
     cwe=(319, 523),
@@ -175,26 +209,47 @@ async def temporary_https_redirect(ctx: ProbeContext) -> AsyncIterator[RawFindin
     kind=Kind.ACTIVE,
 )
 async def http_answered_before_redirect(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
-    """An API served over HTTPS also answers some requests over plain HTTP.
+    """The plain-HTTP listener redirects to HTTPS, but some of the API's URLs are answered over
+    HTTP instead: with data, or with an authentication challenge.
 
-    Either it serves data over HTTP, or it answers with an authentication challenge before (or
-    instead of) redirecting — a client then sends the user's credentials in clear text first and
-    is only redirected afterwards. Critical for Basic/Digest challenges. The usual cause is an
-    auth layer that runs before the HTTPS redirect, or a redirect configured only for some paths.
-    Connection refused on port 80 is the best answer and is never reported.
+    A client pointed at an `http://` URL then works in clear text, or sends the user's
+    credentials in clear before it is ever redirected — critical for Basic/Digest challenges. The
+    usual cause is an auth layer that runs before the HTTPS redirect, or a redirect configured
+    only for some paths. Judged only when the listener's root (or most of the URLs tried)
+    redirects to HTTPS: a listener that never redirects is another service, or the whole API in
+    clear (scan its `http://` URL: MB-ENC-001). Requests go without credentials, so the scan
+    itself never sends them in clear; a refused connection and "HTTPS required" errors are not
+    reported.
     """
     _https_with_http_listener(ctx)
-    for url in _http_urls(ctx):
-        ex = await ctx.send("GET", url, purpose="plain-HTTP request")
-        if ex.response is None or ex.response.status in _REDIRECTS:
-            continue
+    root = await ctx.send("GET", ctx.target.url_for("/", ctx.target.http_origin), purpose="HTTP")
+    if root.response is None:
+        return  # nothing listens: plain HTTP is refused, the best answer
+    probes = await asyncio.gather(
+        *(ctx.send("GET", url, purpose="plain-HTTP request") for _, url in _http_urls(ctx))
+    )
+    answered = [ex for ex in probes if ex.response is not None]
+    if not _upgrades(root) and sum(map(_upgrades, answered)) * 2 <= len(answered):
+        raise NotApplicable(
+            f"{ctx.target.http_origin} does not redirect to HTTPS; scan it as its own target"
+        )
+    for ex in answered:
         scheme = _challenge(ex)
-        if scheme:
+        if scheme is not None and scheme.lower() in _CLEAR_PASSWORD:
             yield ctx.finding(
                 ex,
-                f"over plain HTTP the API challenges for {scheme} credentials before redirecting",
+                f"over plain HTTP the API challenges for {scheme} credentials instead of "
+                "redirecting: clients send the password in clear before reaching HTTPS",
                 severity=Severity.CRITICAL,
-                key="challenge",
+                key=f"challenge:{scheme.lower()}",
+                headers=("www-authenticate",),
+            )
+        elif scheme is not None:
+            yield ctx.finding(
+                ex,
+                f"over plain HTTP the API answers a {scheme} challenge instead of redirecting: "
+                "clients send their token in clear",
+                key=f"challenge:{scheme.lower()}",
                 headers=("www-authenticate",),
             )
         elif ex.ok:
@@ -203,7 +258,7 @@ async def http_answered_before_redirect(ctx: ProbeContext) -> AsyncIterator[RawF
 
 @check(
     id="MB-ENC-004",
-    title="HTTPS redirect can be skipped with a spoofed forwarding header",
+    title="HTTPS redirect can be bypassed with a spoofed forwarding header",
     category=Category.ENCRYPTION,
     severity=Severity.MEDIUM,
     cwe=(348, 319),
@@ -211,21 +266,36 @@ async def http_answered_before_redirect(ctx: ProbeContext) -> AsyncIterator[RawF
     kind=Kind.ACTIVE,
 )
 async def spoofable_https_enforcement(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
-    """A plain-HTTP request carrying `X-Forwarded-Proto: https` (or a kin header) is served.
+    """A plain-HTTP request that is normally redirected to HTTPS is served instead when it
+    carries `X-Forwarded-Proto: https` (or `X-Forwarded-Scheme`, `X-Forwarded-Ssl`,
+    `Front-End-Https`).
 
-    The application decides whether a request was secure from a header any client can send,
-    typically Werkzeug's `ProxyFix` or a framework "trust proxy" setting enabled where no proxy
-    strips the header. Its HTTPS enforcement is then a suggestion: a client (or a misconfigured
-    proxy) can talk to it in clear text, and secure-only logic (cookies, HSTS) misfires.
+    The application decides whether a request was secure from a header any client can send —
+    typically Werkzeug's `ProxyFix`, Flask-Talisman, or a framework "trust proxy" setting, with
+    no proxy in front that overwrites the header. Its HTTPS enforcement is then a suggestion:
+    clients (or a misconfigured proxy) talk to it in clear, and secure-only logic (cookies, HSTS)
+    misfires. "Served" means a 2xx, or the same status the HTTPS URL gives; a header rejected
+    with some other error is not reported.
     """
     _https_with_http_listener(ctx)
-    for url in _http_urls(ctx)[:3]:
+    over_https = {
+        ex.request.url: ex.response.status
+        for ex in ctx.exchanges(authenticated=False, scheme="https")
+        if ex.response is not None
+    }
+    tried = 0
+    for https_url, url in _http_urls(ctx):
+        if tried == SPOOF_PROBES:
+            break
         plain = await ctx.send("GET", url, purpose="plain-HTTP request")
-        if plain.response is None or not _upgrades(plain):
+        if not _upgrades(plain):
             continue
+        tried += 1
         for name, value in SPOOF_HEADERS:
             ex = await ctx.send("GET", url, headers={name: value}, purpose=f"spoofed {name}")
-            if ex.response is not None and ex.response.status not in _REDIRECTS:
+            if ex.response is None or ex.response.status in _REDIRECTS:
+                continue
+            if ex.ok or ex.response.status == over_https.get(https_url):
                 yield ctx.finding(
                     [plain, ex],
                     f"`{name}: {value}` turns the HTTPS redirect into a {ex.response.status}",
@@ -233,14 +303,18 @@ async def spoofable_https_enforcement(ctx: ProbeContext) -> AsyncIterator[RawFin
                 )
 
 
+# HSTS --------------------------------------------------------------------------------------------
+
+
 def _origin_https(ctx: Context) -> list[Exchange]:
+    """Responses of the scanned HTTPS origin (HSTS sent anywhere else means nothing here)."""
     if not ctx.target.tls:
-        raise NotApplicable("the API is not served over HTTPS")
-    prefix = ctx.target.origin.url + "/"
+        raise NotApplicable("the API is not served over HTTPS; HSTS over plain HTTP is ignored")
+    origin = ctx.target.origin.url
     return [
         ex
         for ex in ctx.exchanges(scheme="https")
-        if (ex.request.url + "/").startswith(prefix) or ex.request.url == ctx.target.origin.url
+        if ex.request.url == origin or ex.request.url.startswith(origin + "/")
     ]
 
 
@@ -263,7 +337,9 @@ def missing_hsts(ctx: Context) -> Iterator[RawFinding]:
 
     Without HSTS a client that once typed or followed an `http://` link can be kept on plain HTTP
     by an attacker on the network (SSL stripping), with every request after it readable. Judged
-    on HTTPS responses only: browsers ignore HSTS sent over plain HTTP.
+    on the scanned HTTPS origin's responses, whatever their status; HSTS sent over plain HTTP is
+    ignored by clients and does not count. When only some responses lack it, MB-ENC-007 reports
+    that instead.
     """
     exchanges = _origin_https(ctx)
     if exchanges and not any(_hsts(ex) for ex in exchanges):
@@ -275,32 +351,52 @@ def missing_hsts(ctx: Context) -> Iterator[RawFinding]:
         )
 
 
-def hsts_problems(values: list[str]) -> tuple[Severity, str] | None:
-    """What is wrong with a response's HSTS header(s) per RFC 6797, or None."""
-    if len(values) > 1:
-        return (
-            Severity.LOW,
-            f"{len(values)} Strict-Transport-Security headers (only the first counts)",
-        )
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+def _policy_problem(value: str) -> tuple[Severity, str] | None:
+    """RFC 6797 §6.1: `;`-separated directives, names case-insensitive, each at most once,
+    values tokens or quoted strings; `max-age` required, in seconds."""
+    comma = " (directives are separated by ';', not ',')" if "," in value else ""
     directives: dict[str, str | None] = {}
-    for part in values[0].split(";"):
+    for part in value.split(";"):
         if not part.strip():
             continue
-        name, sep, value = part.partition("=")
+        name, sep, raw = part.partition("=")
         key = name.strip().lower()
         if key in directives:
-            return Severity.LOW, f"directive {key!r} repeated (the header is invalid)"
-        directives[key] = value.strip().strip('"') if sep else None
+            return Severity.LOW, f"directive {key!r} repeated (the header is invalid and ignored)"
+        directives[key] = _unquote(raw.strip()) if sep else None
     if "max-age" not in directives:
-        return Severity.LOW, "no max-age (the header is invalid and ignored)"
+        return Severity.LOW, "no max-age (the header is invalid and ignored)" + comma
     raw = directives["max-age"] or ""
-    if not raw.isdigit():
-        return Severity.LOW, f"max-age={raw!r} is not a number (the header is ignored)"
+    if not re.fullmatch(r"[0-9]+", raw):
+        return Severity.LOW, f"max-age={raw!r} is not a number (the header is ignored){comma}"
     max_age = int(raw)
     if max_age == 0:
         return Severity.MEDIUM, "max-age=0 tells clients to forget HSTS"
     if max_age < ONE_YEAR:
         return Severity.LOW, f"max-age={max_age} is shorter than one year ({ONE_YEAR})"
+    return None
+
+
+def hsts_problems(values: Sequence[str]) -> tuple[Severity, str] | None:
+    """What is wrong with one response's HSTS header(s), or None. Clients obey only the first
+    header (RFC 6797 §8.1), so that one is judged; differing repeats are a smell of their own."""
+    problem = _policy_problem(values[0])
+    if problem is not None:
+        note = (
+            f" (first of {len(values)} headers; only the first counts)" if len(values) > 1 else ""
+        )
+        return problem[0], problem[1] + note
+    if len({v.strip() for v in values}) > 1:
+        return (
+            Severity.LOW,
+            f"{len(values)} different Strict-Transport-Security headers (only the first counts)",
+        )
     return None
 
 
@@ -315,7 +411,7 @@ def hsts_problems(values: list[str]) -> tuple[Severity, str] | None:
 )
 def weak_hsts(ctx: Context) -> Iterator[RawFinding]:
     """`Strict-Transport-Security` is sent but protects little: `max-age` below one year, missing
-    or not a number, repeated directives, or several headers.
+    or not a number, repeated directives, or several differing headers.
 
     A short `max-age` lets the protection lapse between visits; a malformed header is ignored by
     clients altogether. `max-age=0` (which switches HSTS off) is medium. `includeSubDomains` and
@@ -328,7 +424,7 @@ def weak_hsts(ctx: Context) -> Iterator[RawFinding]:
             severity, detail = problem
             yield ctx.finding(
                 ex,
-                f"Strict-Transport-Security: {'; '.join(values)} — {detail}",
+                f"Strict-Transport-Security: {' | '.join(values)} — {detail}",
                 severity=severity if severity is not Severity.LOW else None,
                 key=" | ".join(values),
                 headers=("strict-transport-security",),
@@ -345,24 +441,29 @@ def weak_hsts(ctx: Context) -> Iterator[RawFinding]:
     kind=Kind.PASSIVE,
 )
 def inconsistent_hsts(ctx: Context) -> Iterator[RawFinding]:
-    """Some HTTPS responses carry `Strict-Transport-Security` and others (often error pages or
-    routes served by another component) do not.
+    """Some HTTPS responses of the API's operations carry `Strict-Transport-Security` and others
+    (often 401/404 error answers, or routes served by another component) do not.
 
     A client that only ever meets the responses without it is never protected; the usual cause is
-    a header set in one view or blueprint instead of once for the whole application or proxy.
-    Judged on the API's operations (not on the scanner's probes of paths that do not exist).
-    When no response has HSTS at all, MB-ENC-005 reports it instead.
+    a header set in one view, blueprint or success path instead of once for the whole application
+    or proxy. Judged on the API's operations, not on the scanner's probes of paths that do not
+    exist. When no response has HSTS at all, MB-ENC-005 reports it instead.
     """
     documented = {op.url for op in ctx.operations}
     exchanges = [ex for ex in _origin_https(ctx) if ex.request.url in documented]
     lacking = [ex for ex in exchanges if not _hsts(ex)]
     if lacking and len(lacking) < len(exchanges):
+        statuses = sorted({str(ex.response.status) for ex in lacking if ex.response})
         yield ctx.finding(
             lacking,
-            f"{len(lacking)} of {len(exchanges)} HTTPS responses lack Strict-Transport-Security",
+            f"{len(lacking)} of {len(exchanges)} HTTPS responses of the API's operations lack "
+            f"Strict-Transport-Security (status {', '.join(statuses)})",
             key="inconsistent",
             headers=("strict-transport-security",),
         )
+
+
+# TLS ---------------------------------------------------------------------------------------------
 
 
 def _tls_only(ctx: ProbeContext) -> None:
@@ -370,22 +471,21 @@ def _tls_only(ctx: ProbeContext) -> None:
         raise NotApplicable("the API is not served over HTTPS")
 
 
+def _cannot_offer(hs: Handshake) -> bool:
+    return (hs.error or "").startswith(_UNOFFERABLE)
+
+
+def _unreached(hs: Handshake) -> bool:
+    """The handshake failed before the server could accept or refuse (a reset counts as no)."""
+    return (hs.error or "").startswith(_UNREACHED)
+
+
 def _openssl(ctx: ProbeContext, *options: str) -> str:
     """An `openssl s_client` line that repeats a handshake."""
     origin = ctx.target.origin
     host = f"[{origin.host}]" if ":" in origin.host else origin.host
-    return (
-        " ".join(
-            [
-                "openssl s_client -connect",
-                f"{host}:{origin.port}",
-                "-servername",
-                origin.host,
-                *options,
-            ]
-        )
-        + " </dev/null"
-    )
+    connect = f"openssl s_client -connect {host}:{origin.port} -servername {origin.host}"
+    return " ".join([connect, *options]) + " </dev/null"
 
 
 def _tls_finding(
@@ -415,14 +515,13 @@ def _certificate_excerpt(hs: Handshake) -> str:
     )
 
 
-async def _certificate(ctx: ProbeContext) -> tuple[Handshake, Handshake]:
-    """(verifying handshake, non-verifying handshake that carries the certificate)."""
+async def _certificate(ctx: ProbeContext) -> Handshake:
+    """A handshake without verification, which carries the parsed certificate whatever it is."""
     _tls_only(ctx)
-    verified = await ctx.handshake(verify=True)
     seen = await ctx.handshake(verify=False)
     if seen.certificate is None:
-        raise RuntimeError(f"no certificate could be read: {seen.error or verified.error}")
-    return verified, seen
+        raise NotApplicable(f"could not read the certificate: {seen.error or 'none was sent'}")
+    return seen
 
 
 @check(
@@ -439,19 +538,25 @@ async def untrusted_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     or missing its intermediate certificates.
 
     Clients either fail or are told to skip verification, and a client that skips it accepts an
-    attacker's certificate just as well. Trust is judged against the system store, or against
-    `--ca-bundle` when given. Expiry and host-name problems are reported by MB-ENC-009/010.
+    attacker's certificate just as well. Trust is judged against `--ca-bundle` when given, else
+    the system store. Without `--insecure` such a target stops the scan before any check runs;
+    with it, the scan goes on and this reports why. Expiry and host-name problems are MB-ENC-009
+    and MB-ENC-010.
     """
-    verified, seen = await _certificate(ctx)
+    seen = await _certificate(ctx)
+    verified = await ctx.handshake(verify=True)
     code = verified.verify_code
-    if code is not None and code not in (CERT_HAS_EXPIRED, CERT_NOT_YET_VALID, HOSTNAME_MISMATCH):
-        yield _tls_finding(
-            ctx,
-            f"certificate not trusted: {verified.verify_message}",
-            key="untrusted",
-            excerpt=_certificate_excerpt(replace(seen, verify_message=verified.verify_message)),
-            reproduce=_openssl(ctx, "-showcerts", "-verify_return_error"),
-        )
+    if verified.ok or code in (CERT_HAS_EXPIRED, CERT_NOT_YET_VALID, HOSTNAME_MISMATCH):
+        return
+    if code is None:
+        raise NotApplicable(f"the verifying handshake failed otherwise: {verified.error}")
+    yield _tls_finding(
+        ctx,
+        f"certificate not trusted: {verified.verify_message}",
+        key="untrusted",
+        excerpt=_certificate_excerpt(replace(seen, verify_message=verified.verify_message)),
+        reproduce=_openssl(ctx, "-showcerts", "-verify_return_error"),
+    )
 
 
 @check(
@@ -470,10 +575,9 @@ async def expired_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     dates are read from the certificate itself, so this is reported even when the chain is also
     untrusted.
     """
-    _, seen = await _certificate(ctx)
+    seen = await _certificate(ctx)
     assert seen.certificate is not None
-    now = datetime.now(UTC)
-    cert = seen.certificate
+    cert, now = seen.certificate, datetime.now(UTC)
     if cert.not_after < now:
         detail = f"certificate expired on {cert.not_after:%Y-%m-%d}"
     elif cert.not_before > now:
@@ -499,13 +603,14 @@ async def expired_certificate(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     kind=Kind.ACTIVE,
 )
 async def certificate_host_mismatch(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
-    """None of the certificate's subject alternative names match the host that was scanned.
+    """None of the certificate's names match the host that was scanned.
 
     Verifying clients refuse it; clients that connect anyway cannot tell the API from an
     impostor. Matching follows RFC 6125: exact names, one left-most `*` label, exact IP
-    addresses.
+    addresses; the subject's common name counts only when the certificate has no
+    subjectAltName (so a few certificates browsers reject are not reported).
     """
-    _, seen = await _certificate(ctx)
+    seen = await _certificate(ctx)
     assert seen.certificate is not None
     host = ctx.target.origin.host
     if not seen.certificate.matches(host):
@@ -531,27 +636,50 @@ async def legacy_tls_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     """The server completes a handshake limited to TLS 1.0 or TLS 1.1.
 
     Both versions are deprecated (RFC 8996): they rely on SHA-1 and CBC constructions with known
-    attacks, and no current client needs them. When this machine's OpenSSL cannot offer a
-    version at all, the check says it could not test it rather than passing.
+    attacks, and no current client needs them. The scanner offers its OpenSSL's default suites at
+    security level 0; a server that would accept only suites this OpenSSL has compiled out (3DES,
+    RC4 on OpenSSL 3) is missed. When a version cannot be offered at all, or the handshake never
+    reached the server, the check says it could not test it rather than passing.
     """
     _tls_only(ctx)
-    accepted, untestable = [], []
-    for version in ("TLSv1", "TLSv1.1"):
+    accepted: list[Handshake] = []
+    untested: list[str] = []
+    for version in LEGACY_VERSIONS:
         hs = await ctx.handshake(minimum=version, maximum=version)
         if hs.ok:
-            accepted.append(f"{hs.version} ({hs.cipher})")
-        elif (hs.error or "").startswith(_UNOFFERABLE):
-            untestable.append(version)
-    if len(untestable) == 2:
-        raise NotApplicable("this machine's OpenSSL cannot offer TLS 1.0 or 1.1 to test them")
-    if accepted:
-        yield _tls_finding(
-            ctx,
-            f"the server accepts {' and '.join(a.split()[0] for a in accepted)}",
-            key="legacy",
-            excerpt="negotiated: " + "; ".join(accepted),
-            reproduce=_openssl(ctx, "-tls1", "-cipher", "'DEFAULT:@SECLEVEL=0'"),
-        )
+            accepted.append(hs)
+        elif _cannot_offer(hs):
+            untested.append(f"{version} (this machine's OpenSSL cannot offer it)")
+        elif _unreached(hs):
+            untested.append(f"{version} ({hs.error})")
+    if not accepted:
+        if untested:
+            raise NotApplicable("could not test " + "; ".join(untested))
+        return
+    versions = [hs.version or "?" for hs in accepted]
+    excerpt = "negotiated: " + "; ".join(f"{hs.version} with {hs.cipher}" for hs in accepted)
+    if untested:
+        excerpt += "\nnot tested: " + "; ".join(untested)
+    yield _tls_finding(
+        ctx,
+        f"the server accepts {' and '.join(versions)}",
+        key="legacy",
+        excerpt=excerpt,
+        reproduce=_openssl(
+            ctx, LEGACY_VERSIONS.get(versions[0], "-tls1"), "-cipher", "'DEFAULT:@SECLEVEL=0'"
+        ),
+    )
+
+
+def _weakness(cipher: str) -> str:
+    name = cipher.upper()
+    if name.startswith(("ADH", "AECDH")) or "ANON" in name:
+        return "anonymous key exchange: the server is not authenticated"
+    if "NULL" in name:
+        return "no encryption"
+    if "RC4" in name or "DES" in name or "EXP" in name:
+        return "a broken cipher"
+    return "a weak suite"
 
 
 @check(
@@ -570,17 +698,36 @@ async def weak_ciphers_accepted(ctx: ProbeContext) -> AsyncIterator[RawFinding]:
     Such a connection is readable or impersonable no matter how good the certificate is. The
     client offers only weak suites (TLS 1.2 and below), so any completed handshake is a finding.
     Suites this machine's OpenSSL has compiled out (on OpenSSL 3: RC4, DES, 3DES, EXPORT) cannot
-    be offered, so servers accepting only those are not detected here.
+    be offered, so servers accepting only those are not detected here; when none can be offered,
+    or the handshake never reached the server, the check says so instead of passing.
     """
     _tls_only(ctx)
     hs = await ctx.handshake(maximum="TLSv1.2", ciphers=WEAK_CIPHERS)
-    if (hs.error or "").startswith(_UNOFFERABLE):
+    if _cannot_offer(hs):
         raise NotApplicable("this machine's OpenSSL offers none of the weak cipher suites")
-    if hs.ok:
+    if _unreached(hs):
+        raise NotApplicable(f"could not test: {hs.error}")
+    if hs.ok and hs.cipher:
         yield _tls_finding(
             ctx,
-            f"the server negotiated {hs.cipher} over {hs.version}",
-            key=hs.cipher or "weak",
-            excerpt=f"offered only weak suites; server chose {hs.cipher} ({hs.version})",
+            f"the server negotiated {hs.cipher} over {hs.version} ({_weakness(hs.cipher)})",
+            key=hs.cipher,
+            excerpt=f"offered only weak suites; the server chose {hs.cipher} ({hs.version})",
             reproduce=_openssl(ctx, "-tls1_2", "-cipher", f"'{hs.cipher}:@SECLEVEL=0'"),
         )
+
+
+CHECKS = (
+    plain_http_api,
+    temporary_https_redirect,
+    http_answered_before_redirect,
+    spoofable_https_enforcement,
+    missing_hsts,
+    weak_hsts,
+    inconsistent_hsts,
+    untrusted_certificate,
+    expired_certificate,
+    certificate_host_mismatch,
+    legacy_tls_accepted,
+    weak_ciphers_accepted,
+)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +66,10 @@ def openapi(*, title: str) -> dict[str, Any]:
 
 
 def vulnerable_app(log_dir: Path | None = None) -> Flask:
+    """The demo API with its mistakes; its log goes to `log_dir/app.log` (default: a temp dir)."""
     app = Flask("middlebrick-demo")
     auth = HTTPBasicAuth()
-    log_file = (log_dir or Path(tempfile.mkdtemp(prefix="middlebrick-demo-"))) / "app.log"
-    logger = logging.getLogger(f"middlebrick.demo.{id(app)}")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    handler = logging.FileHandler(log_file)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
+    logger, log_file = _file_logger(app, log_dir)
     spec = openapi(title="Team notes (vulnerable)")
 
     @auth.verify_password
@@ -128,6 +125,7 @@ def vulnerable_app(log_dir: Path | None = None) -> Flask:
 
 
 def fixed_app() -> Flask:
+    """The same API done right; serve it over HTTPS with a versionless `Server` header."""
     app = Flask("middlebrick-demo-fixed")
     auth = HTTPBasicAuth()
     hashes = {user: generate_password_hash(pw) for user, pw in _PASSWORDS.items()}
@@ -178,3 +176,22 @@ def fixed_app() -> Flask:
         return response
 
     return app
+
+
+def _file_logger(app: Flask, log_dir: Path | None) -> tuple[logging.Logger, Path]:
+    """A logger writing to `app.log`, private to `app`: not registered with `logging` (two apps
+    never share a file) and closed, its temp dir removed, when the app is collected or at exit."""
+    directory = log_dir or Path(tempfile.mkdtemp(prefix="middlebrick-demo-"))
+    log_file = directory / "app.log"
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.Logger("team-notes", logging.INFO)
+    logger.addHandler(handler)
+    weakref.finalize(app, _close_log, handler, None if log_dir else directory)
+    return logger, log_file
+
+
+def _close_log(handler: logging.Handler, owned: Path | None) -> None:
+    handler.close()
+    if owned:
+        shutil.rmtree(owned, ignore_errors=True)

@@ -1,20 +1,31 @@
 """Serve a WSGI or ASGI app on 127.0.0.1 in a background thread: for `middlebrick demo` and for the
-test suite, which scans real servers on loopback."""
+test suite, which scans real servers on loopback.
+
+WSGI apps (Flask, plain callables) run on Werkzeug's threaded server; ASGI apps (Starlette,
+FastAPI) on uvicorn, which only the tests need. `serve()` tells them apart by whether the app's
+`__call__` is a coroutine function; pass `asgi=` when that guess is wrong (`asgi=True` means ASGI
+3, e.g. a wrapper whose synchronous `__call__` returns the wrapped app's coroutine).
+"""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import inspect
-import logging
+import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+HOST = "127.0.0.1"
+_STARTUP_TIMEOUT = 10.0  # seconds for uvicorn to bind; Werkzeug binds before serve() yields
+_DRAIN_TIMEOUT = 2  # seconds to wait for request threads once their connections are cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,7 @@ class Served:
 
 
 def is_asgi(app: Any) -> bool:
+    """Whether `app` looks like an ASGI application (its call is a coroutine function)."""
     call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004
     return inspect.iscoroutinefunction(call)
 
@@ -37,51 +49,129 @@ def serve(
     tls: ssl.SSLContext | None = None,
     ca_pem: Path | None = None,
     server_header: str | None = None,
-    host: str = "127.0.0.1",
+    asgi: bool | None = None,
+    host: str = HOST,
 ) -> Iterator[Served]:
-    """Run `app` until the block ends. `server_header` replaces the `Server` header of WSGI
-    servers (`""` omits it); `None` keeps the server's default."""
-    runner = _serve_asgi if is_asgi(app) else _serve_wsgi
-    with runner(app, tls, host, server_header) as port:
+    """Run `app` on a free port of `host` until the block ends; then close every connection and
+    join every thread the server started.
+
+    `tls` makes it HTTPS (see `demo.tls.server_context`); `ca_pem` is only passed through to
+    `Served` so callers can hand it to the scanner. `server_header` replaces the `Server` header
+    (`""` omits it); `None` keeps the server's own (`Werkzeug/x Python/y`, `uvicorn`).
+    """
+    run = _serve_asgi if (is_asgi(app) if asgi is None else asgi) else _serve_wsgi
+    with run(app, tls, host, server_header) as port:
         scheme = "https" if tls else "http"
-        yield Served(f"{scheme}://{host}:{port}", host, port, ca_pem)
+        netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        yield Served(f"{scheme}://{netloc}", host, port, ca_pem)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    server_header: str | None = None
+# WSGI: Werkzeug ---------------------------------------------------------------------------------
 
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
-    def log(self, *args: Any, **kwargs: Any) -> None:
-        pass
+class _Handler(WSGIRequestHandler):
+    """Werkzeug's request handler, silent, with the chosen `Server` header, and doing the TLS
+    handshake in the request thread (see `_Server`)."""
+
+    server_header: ClassVar[str | None] = None
+
+    def handle(self) -> None:
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except OSError:  # SSLError included: a refused client is the client's business
+                return
+        super().handle()
 
     def version_string(self) -> str:
         return super().version_string() if self.server_header is None else self.server_header
 
     def send_header(self, keyword: str, value: str) -> None:
-        if keyword.lower() == "server" and self.server_header == "":
+        if self.server_header == "" and keyword.lower() == "server":
             return
         super().send_header(keyword, value)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """Nothing: request lines and TLS errors would litter the demo's output and test logs."""
+
+
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, made safe to stop at any moment.
+
+    Werkzeug wraps the listening socket for TLS, so every handshake runs in the accept loop: one
+    client that connects and stays silent blocks all other clients and `shutdown()`. Here the
+    handshake is deferred to the request thread. On close, connections still open (a silent or
+    idle client) are cut, so their threads end and can be joined.
+    """
+
+    def __init__(
+        self, host: str, app: Any, handler: type[_Handler], tls: ssl.SSLContext | None
+    ) -> None:
+        super().__init__(host, 0, app, handler)
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._workers: list[threading.Thread] = []
+        if tls is not None:
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.ssl_context = tls  # Werkzeug reads it for wsgi.url_scheme
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        worker = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True
+        )
+        with self._lock:
+            self._workers = [w for w in self._workers if w.is_alive()]
+            self._workers.append(worker)
+            self._connections.add(request)
+        worker.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """Nothing: Werkzeug logs app tracebacks here; the app's 500 answer is what tests see."""
+
+    def server_close(self) -> None:
+        """Idempotent: Werkzeug's `serve_forever` calls it too, from the server thread."""
+        super().server_close()
+        with self._lock:
+            connections, workers = list(self._connections), list(self._workers)
+        for connection in connections:
+            # the plain socket's shutdown: SSLSocket.shutdown would unwrap it under the reader
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(connection, socket.SHUT_RDWR)
+        deadline = time.monotonic() + _DRAIN_TIMEOUT
+        for worker in workers:
+            if worker is not threading.current_thread():
+                worker.join(max(0.0, deadline - time.monotonic()))
 
 
 @contextmanager
 def _serve_wsgi(
-    app: Callable[..., Any], tls: ssl.SSLContext | None, host: str, server_header: str | None
+    app: Any, tls: ssl.SSLContext | None, host: str, server_header: str | None
 ) -> Iterator[int]:
-    handler = type("Handler", (_QuietHandler,), {"server_header": server_header})
-    server: BaseWSGIServer = make_server(
-        host, 0, app, threaded=True, request_handler=handler, ssl_context=tls
+    class Handler(_Handler):
+        pass
+
+    Handler.server_header = server_header  # a class per server: each keeps its own header
+    server = _Server(host, app, Handler, tls)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"wsgi:{server.port}"
     )
-    server.daemon_threads = True  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
         yield server.port
     finally:
         server.shutdown()
-        server.server_close()
         thread.join()
+        server.server_close()
+
+
+# ASGI: uvicorn ----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -94,28 +184,27 @@ def _serve_asgi(
         app,
         host=host,
         port=0,
+        interface="asgi3",  # what is_asgi() recognises; uvicorn's guess says ASGI 2 for sync calls
+        log_config=None,  # uvicorn's default dictConfig would rewire the process's logging
         log_level="error",
         access_log=False,
-        lifespan="off",
         server_header=server_header is None,
+        headers=[("server", server_header)] if server_header else [],
+        timeout_graceful_shutdown=_DRAIN_TIMEOUT,
     )
     config.load()
     config.ssl = tls  # uvicorn builds contexts from files; hand it the one we were given
     server = uvicorn.Server(config)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),))
+    # run() in a thread other than the main one installs no signal handlers
+    thread = threading.Thread(target=server.run, name="asgi")
     thread.start()
     try:
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
         while not server.started:
-            if not thread.is_alive():
+            if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the ASGI server did not start")
-            threading.Event().wait(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield int(port)
+            time.sleep(0.01)
+        yield int(server.servers[0].sockets[0].getsockname()[1])
     finally:
         server.should_exit = True
         thread.join()
-        loop.close()
-
-
-logging.getLogger("werkzeug").disabled = True

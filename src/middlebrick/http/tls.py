@@ -26,6 +26,9 @@ HOSTNAME_MISMATCH = 62
 # Families no current client needs: broken, export-grade, anonymous or unauthenticated.
 WEAK_CIPHERS = "NULL:eNULL:aNULL:EXPORT:LOW:DES:3DES:RC4:MD5:!PSK:!SRP:@SECLEVEL=0"
 
+# Client-side OpenSSL errors: no cipher or version left to offer with the constraints asked for.
+_NOTHING_TO_OFFER = frozenset({"NO_CIPHERS_AVAILABLE", "NO_PROTOCOLS_AVAILABLE"})
+
 VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
     "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -118,7 +121,11 @@ def handshake(
             verify_message=exc.verify_message,
             error=f"certificate rejected: {exc.verify_message}",
         )
-    except (ssl.SSLError, OSError) as exc:
+    except ssl.SSLError as exc:
+        if exc.reason in _NOTHING_TO_OFFER:  # raised before a byte is sent: not the server's "no"
+            return Handshake(ok=False, error=f"this OpenSSL cannot offer that: {exc}")
+        return Handshake(ok=False, error=f"{type(exc).__name__}: {exc}")
+    except OSError as exc:
         return Handshake(ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
