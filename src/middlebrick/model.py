@@ -67,6 +67,9 @@ class RecordedRequest(_Model):
     method: str
     url: str
     headers: list[Header]
+    body: str | None = Field(
+        default=None, description="The request body, when one was sent (only with --unsafe)."
+    )
 
 
 class RecordedResponse(_Model):

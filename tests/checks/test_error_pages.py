@@ -6,10 +6,15 @@ import pytest
 
 from middlebrick.checks.analyzers.traces import find_trace
 from middlebrick.demo.server import serve
-from middlebrick.model import Severity
+from middlebrick.model import Report, Severity
 
 from checks.conftest import scan_now
-from targets.errors import careful_errors_api, debug_mode_api, leaky_errors_api
+from targets.errors import (
+    careful_errors_api,
+    debug_mode_api,
+    leaky_errors_api,
+    typed_params_api,
+)
 
 CHECKS = ("MB-DATA-009", "MB-DATA-010")
 
@@ -79,3 +84,37 @@ def test_stack_trace_in_response_flags_other_stacks(text: str, kind: str) -> Non
     trace = find_trace(text)
     assert trace is not None
     assert trace.kind == kind
+
+
+def _traced(report: Report) -> set[str]:
+    return {e for f in report.findings if f.check_id == "MB-DATA-009" for e in f.endpoints}
+
+
+@pytest.mark.check("MB-DATA-009")
+def test_stack_trace_in_response_flags_errors_induced_from_the_described_types() -> None:
+    with serve(typed_params_api(careful=False)) as served:
+        spec = served.url + "/openapi.json"
+        safe = scan_now(served.url, spec=spec, checks=CHECKS)
+        unsafe = scan_now(served.url, spec=spec, checks=CHECKS, unsafe=True)
+    # a word for the integer query parameter and for the integer in the middle of the path
+    assert any("/reports?limit=middlebrick" in e for e in _traced(safe))
+    assert any("/accounts/middlebrick" in e for e in _traced(safe))
+    assert not any(e.startswith("POST") for e in _traced(safe))
+    # with --unsafe, malformed JSON to the write operation
+    post = [e for e in _traced(unsafe) if e.startswith("POST")]
+    assert post == [f"POST {served.url}/reports"]
+    traced = next(f for f in unsafe.findings if f.check_id == "MB-DATA-009")
+    assert traced.severity is Severity.MEDIUM
+
+
+@pytest.mark.check("MB-DATA-009")
+def test_stack_trace_in_response_ignores_validated_parameters_and_bodies() -> None:
+    log: list[tuple[str, str, int]] = []
+    with serve(typed_params_api(careful=True, log=log)) as served:
+        spec = served.url + "/openapi.json"
+        report = scan_now(served.url, spec=spec, checks=CHECKS, unsafe=True)
+    assert report.findings == []
+    # the same probes as against the leaky twin were sent, and refused cleanly
+    assert ("POST", "/reports?", 400) in log
+    assert any(path.startswith("/reports?limit=middlebrick") and s == 400 for _, path, s in log)
+    assert any(path.startswith("/accounts/middlebrick") and s == 400 for _, path, s in log)

@@ -91,3 +91,92 @@ def careful_errors_api() -> Flask:
         return Response(jsonify(body).get_data(), code, mimetype="application/problem+json")
 
     return app
+
+
+def _typed_spec() -> dict[str, Any]:
+    integer = {"type": "integer"}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "reports", "version": "1"},
+        "paths": {
+            "/reports": {
+                "get": {
+                    "security": [],
+                    "parameters": [{"name": "limit", "in": "query", "schema": integer}],
+                },
+                "post": {
+                    "security": [],
+                    "requestBody": {"content": {"application/json": {"schema": {}}}},
+                },
+            },
+            "/accounts/{account_id}/statements": {
+                "get": {
+                    "security": [],
+                    "parameters": [
+                        {"name": "account_id", "in": "path", "required": True, "schema": integer}
+                    ],
+                }
+            },
+        },
+    }
+
+
+def typed_params_api(*, careful: bool, log: list[tuple[str, str, int]] | None = None) -> Flask:
+    """Handlers that trust the description's types: a word where an integer belongs, or a body
+    that is not JSON, raises — and the error handler returns the traceback. The careful twin
+    validates and answers problem+json 400."""
+    import json
+
+    from flask import request
+
+    app = Flask("typed-careful" if careful else "typed-leaky")
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        if log is not None:
+            log.append((request.method, request.full_path, response.status_code))
+        return response
+
+    def problem(detail: str) -> Response:
+        return Response(
+            json.dumps({"title": "Bad Request", "status": 400, "detail": detail}),
+            400,
+            mimetype="application/problem+json",
+        )
+
+    @app.get("/openapi.json")
+    def spec() -> Response:
+        return jsonify(_typed_spec())
+
+    @app.get("/reports")
+    def reports() -> Response:
+        raw = request.args.get("limit", "10")
+        if careful and not raw.isdigit():
+            return problem("limit must be an integer")
+        return jsonify(reports=[], limit=int(raw))
+
+    @app.post("/reports")
+    def create_report() -> Response:
+        if careful and not request.is_json:
+            return problem("send application/json")
+        try:
+            document = json.loads(request.get_data())
+        except ValueError:
+            if careful:
+                return problem("the body is not valid JSON")
+            raise
+        return jsonify(document), 201
+
+    @app.get("/accounts/<account_id>/statements")
+    def statements(account_id: str) -> Response:
+        if careful and not account_id.isdigit():
+            return problem("account_id must be an integer")
+        return jsonify(account=int(account_id), statements=[])
+
+    if not careful:
+
+        @app.errorhandler(Exception)
+        def crash(exc: Exception) -> Response:
+            return Response(traceback.format_exc(), 500, mimetype="text/plain")
+
+    return app

@@ -87,6 +87,7 @@ class Sender(Protocol):
         headers: dict[str, str] | None = ...,
         credentials: bool = ...,
         purpose: str,
+        body: bytes = ...,
     ) -> Awaitable[Exchange]: ...
 
 
@@ -213,11 +214,17 @@ class ProbeContext(Context):
         headers: dict[str, str] | None = None,
         credentials: bool = False,
         purpose: str | None = None,
+        body: bytes = b"",
     ) -> Exchange:
         """Send through the engine: scope, safe methods, rate and budget are enforced there."""
         assert self._send is not None, "the engine sets the sender"
         return await self._send(
-            method, url, headers=headers, credentials=credentials, purpose=purpose or self.check.id
+            method,
+            url,
+            headers=headers,
+            credentials=credentials,
+            purpose=purpose or self.check.id,
+            body=body,
         )
 
     async def handshake(self, **options: object) -> Handshake:

@@ -44,6 +44,7 @@ def make_sender(client: HttpClient, scope: Scope, config: ScanConfig) -> Sender:
         headers: dict[str, str] | None = None,
         credentials: bool = False,
         purpose: str,
+        body: bytes = b"",
     ) -> Exchange:
         method = method.upper()
         if not config.allows(method):
@@ -51,7 +52,12 @@ def make_sender(client: HttpClient, scope: Scope, config: ScanConfig) -> Sender:
         scope.require(url)
         merged = {**(creds if credentials else {}), **(headers or {})}
         return await client.send(
-            method, url, merged, purpose=purpose, authenticated=credentials and bool(creds)
+            method,
+            url,
+            merged,
+            purpose=purpose,
+            authenticated=credentials and bool(creds),
+            body=body,
         )
 
     return send

@@ -101,5 +101,7 @@ def curl(ex: Exchange, ca_hint: str = "") -> str:
             args.append(f"-H {shlex.quote(f'{name}: <redacted>')}")
         else:
             args.append(f"-H {shlex.quote(f'{name}: {value}')}")
+    if ex.request.body:
+        args.append(f"--data-binary {shlex.quote(ex.request.body.decode('utf-8', 'replace'))}")
     args.append(shlex.quote(ex.request.url))
     return " ".join(args)

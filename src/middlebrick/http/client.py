@@ -112,18 +112,27 @@ class HttpClient:
         *,
         purpose: str,
         authenticated: bool = False,
+        body: bytes = b"",
     ) -> Exchange:
         """Send once; an identical request already sent returns the same exchange."""
         merged = {**self._default_headers, **(headers or {})}
-        key = (method, url, tuple(sorted((k.lower(), v) for k, v in merged.items())))
+        key = (method, url, tuple(sorted((k.lower(), v) for k, v in merged.items())), body)
         task = self._sent.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._send(method, url, merged, purpose, authenticated))
+            task = asyncio.ensure_future(
+                self._send(method, url, merged, purpose, authenticated, body)
+            )
             self._sent[key] = task
         return await asyncio.shield(task)
 
     async def _send(
-        self, method: str, url: str, headers: dict[str, str], purpose: str, authenticated: bool
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        purpose: str,
+        authenticated: bool,
+        body: bytes,
     ) -> Exchange:
         async with self._slots:
             await self._wait_for_rate_slot()
@@ -137,7 +146,7 @@ class HttpClient:
             kind: ErrorKind | None = None
             try:
                 async with asyncio.timeout(timeout):
-                    response, sent = await self._exchange(method, url, headers)
+                    response, sent = await self._exchange(method, url, headers, body)
             except TimeoutError:
                 kind, error = ErrorKind.TIMEOUT, f"no response within {timeout:.1f}s"
             except (aiohttp.ClientError, OSError, ValueError) as exc:
@@ -150,6 +159,7 @@ class HttpClient:
                     url=url,
                     headers=Headers(tuple((k, self._masker.mask_header(k, v)) for k, v in sent)),
                     authenticated=authenticated,
+                    body=body,
                 ),
                 response=response,
                 error=None if error is None else self._masker.mask(error),
@@ -160,10 +170,14 @@ class HttpClient:
             return exchange
 
     async def _exchange(
-        self, method: str, url: str, headers: dict[str, str]
+        self, method: str, url: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[Response, list[tuple[str, str]]]:
         async with self._session.request(
-            method, URL(url, encoded=True), headers=headers, allow_redirects=False
+            method,
+            URL(url, encoded=True),
+            headers=headers,
+            data=body or None,
+            allow_redirects=False,
         ) as resp:
             body, truncated = b"", False
             if method != "HEAD":

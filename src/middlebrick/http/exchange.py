@@ -50,6 +50,7 @@ class Request:
     url: str
     headers: Headers
     authenticated: bool = False
+    body: bytes = b""  # only error-induction probes under --unsafe send one
 
     @property
     def path(self) -> str:
@@ -196,6 +197,9 @@ def to_record(ex: Exchange, masker: Masker) -> ExchangeRecord:
             url=masker.mask(req.url),
             # request headers were masked when the exchange was recorded
             headers=[Header(name=k, value=masker.mask(v)) for k, v in req.headers],
+            body=masker.mask(req.body[:EXCERPT_BYTES].decode("utf-8", "replace"))
+            if req.body
+            else None,
         ),
         response=None
         if resp is None
