@@ -15,6 +15,7 @@ from middlebrick.checks import (
     inventory,
     response_data,
     spec_rules,
+    urls,
 )
 from middlebrick.checks._check import Check
 
@@ -55,6 +56,7 @@ ALL: tuple[Check, ...] = (
     response_data.undeclared_response_properties,
     errors.stack_trace_in_response,
     errors.exposed_debugger,
+    urls.credentials_in_returned_urls,
     # the API description alone (also `middlebrick audit`)
     spec_rules.unevenly_applied_security,
     spec_rules.undefined_security_scheme,

@@ -208,4 +208,16 @@ FIXES: dict[str, dict[str, str]] = {
             "response model, and document (or remove) anything else."
         ),
     },
+    "MB-DATA-017": {
+        "flask": (
+            "Never put a credential in a URL you return: send reset and login tokens by e-mail and "
+            "accept them in a POST body, put API keys and session ids in headers or cookies, and "
+            "build `Location` and `Link` URLs with `url_for(...)` from non-secret ids only. "
+            "Rotate the tokens that were handed out."
+        ),
+        "generic": (
+            "Keep credentials out of URLs the API returns (redirects, `Link` headers, links in "
+            "bodies): carry them in headers, cookies or POST bodies, and rotate those exposed."
+        ),
+    },
 }
