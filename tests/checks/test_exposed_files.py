@@ -10,6 +10,7 @@ from middlebrick.checks.exposed_files import credentials_in
 from middlebrick.cli import app
 from middlebrick.demo.server import serve
 from middlebrick.model import Severity
+from middlebrick.report import WRITERS
 
 from checks.conftest import scan_now
 from targets.files import (
@@ -44,7 +45,7 @@ def test_exposed_files_flags_each_planted_file_at_its_path() -> None:
     }
 
 
-@pytest.mark.parametrize("fmt", ["json", "text"])
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_found_secrets_never_appear_in_reports(fmt: str) -> None:
     with serve(leaky_files()) as served:
         result = CliRunner().invoke(

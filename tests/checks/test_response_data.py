@@ -13,6 +13,7 @@ from middlebrick.checks.analyzers.content import iban_valid, luhn, scan_body, ss
 from middlebrick.cli import app
 from middlebrick.demo.server import serve
 from middlebrick.model import Severity
+from middlebrick.report import WRITERS
 
 from checks.conftest import scan_now
 from targets.clean import PASSWORD, USER
@@ -77,18 +78,18 @@ def test_response_data_checks_ignores_benign_realistic_data() -> None:
 
 def test_planted_values_are_masked_in_every_report_format() -> None:
     with serve(leaky_api()) as served:
-        outputs = [
-            CliRunner()
+        outputs = {
+            fmt: CliRunner()
             .invoke(
                 app,
                 ["scan", served.url, "-f", fmt, *(a for c in CHECKS for a in ("--check", c))],
                 env={"MIDDLEBRICK_AUTH": f"{USER}:{PASSWORD}", "COLUMNS": "200"},
             )
             .output
-            for fmt in ("json", "text")
-        ]
-    json.loads(outputs[0])
-    for output in outputs:
+            for fmt in WRITERS
+        }
+    json.loads(outputs["json"])
+    for output in outputs.values():
         for planted in (CARD, SSN, IBAN, AWS_KEY, BCRYPT, PASSWORD):
             assert planted not in output
 
