@@ -98,6 +98,14 @@ class Evidence(_Model):
     excerpt: str = Field(description="The masked part of the exchange that shows the defect.")
 
 
+class SpecLocation(_Model):
+    """Where an affected operation is written in the spec file given to the scan."""
+
+    file: str
+    line: int
+    operation: str = Field(description="'METHOD /path/template'")
+
+
 class Finding(_Model):
     check_id: str
     title: str
@@ -112,6 +120,10 @@ class Finding(_Model):
     reproduce: str | None = Field(description="A curl command line that shows the defect.")
     remediation: str = Field(description="How to fix it, for the detected framework.")
     framework: str = Field(description="The framework the remediation is written for.")
+    locations: list[SpecLocation] = Field(
+        default_factory=list,
+        description="The affected operations' lines in the spec file, when one was given.",
+    )
 
 
 class CheckStatus(StrEnum):

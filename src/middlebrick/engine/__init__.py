@@ -164,7 +164,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     )
     for raw_finding in (*raw, *raw_passive):
         masker.add(*raw_finding.secrets)  # found secrets are masked like the user's own
-    found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint)
+    found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint, spec)
     runs = [_masked(r, masker) for r in (*active_runs, *passive_runs)]
     if any(r.status is CheckStatus.INCOMPLETE for r in runs):
         note("some checks did not finish within the budget (--budget); see the checks list")
@@ -276,7 +276,7 @@ def audit(source: str, *, checks: tuple[str, ...] = (), skip: tuple[str, ...] = 
     runs, raw = run_passive(
         selected, lambda c: context.passive_context(c, facts, ()), Progress(len(selected), ignore)
     )
-    found = findings.merge(raw, "generic", Masker(), "")
+    found = findings.merge(raw, "generic", Masker(), "", spec)
     return Report(
         tool_version=__version__,
         target=TargetInfo(

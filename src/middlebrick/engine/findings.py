@@ -8,8 +8,9 @@ from collections.abc import Iterable
 
 from middlebrick.checks._context import RawFinding
 from middlebrick.http.exchange import Exchange, Masker
-from middlebrick.model import Evidence, Finding
+from middlebrick.model import Evidence, Finding, SpecLocation
 from middlebrick.remediation import fix_for
+from middlebrick.spec.operations import ApiSpec
 
 MAX_EVIDENCE = 3
 MAX_ENDPOINTS = 50
@@ -18,8 +19,16 @@ _IMPLICIT_HEADERS = frozenset(
 )
 
 
-def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: str) -> list[Finding]:
-    """One finding per check and cause; later occurrences add their endpoints and evidence."""
+def merge(
+    raw: Iterable[RawFinding],
+    framework: str,
+    masker: Masker,
+    ca_hint: str,
+    spec: ApiSpec | None = None,
+) -> list[Finding]:
+    """One finding per check and cause; later occurrences add their endpoints and evidence.
+    With a spec file, each finding points at the lines of the operations it affects."""
+    where = _spec_lines(spec)
     groups: dict[tuple[str, str], list[RawFinding]] = {}
     for f in raw:
         groups.setdefault((f.check.id, f.key), []).append(f)
@@ -57,10 +66,26 @@ def merge(raw: Iterable[RawFinding], framework: str, masker: Masker, ca_hint: st
                 ),
                 remediation=fix,
                 framework=fix_framework,
+                locations=[where[e] for e in endpoints if e in where][:MAX_ENDPOINTS],
             )
         )
     findings.sort(key=lambda f: (-f.severity.rank, f.check_id))
     return findings
+
+
+def _spec_lines(spec: ApiSpec | None) -> dict[str, SpecLocation]:
+    """Endpoint strings as checks write them (`GET https://host/users/1` at runtime, `GET
+    /users/{id}` from the description) -> the operation's place in the spec file."""
+    if spec is None or "://" in spec.source:
+        return {}
+    where = {}
+    for op in spec.operations:
+        if op.spec_line is not None:
+            place = SpecLocation(
+                file=spec.source, line=op.spec_line, operation=f"{op.method} {op.path}"
+            )
+            where[op.endpoint] = where[f"{op.method} {op.path}"] = place
+    return where
 
 
 def _masked_or_none(masker: Masker, text: str | None) -> str | None:

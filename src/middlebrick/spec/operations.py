@@ -3,12 +3,13 @@ URL on the target and the security that applies to it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from middlebrick.spec.lines import operation_lines
 from middlebrick.spec.refs import Resolver
 from middlebrick.spec.samples import fill_path
 
@@ -76,17 +77,27 @@ class ApiSpec:
     resolver: Resolver = field(repr=False, compare=False)
 
 
-def api_spec(doc: dict[str, Any], source: str, origin_url: str) -> ApiSpec:
-    """Read `doc` (already parsed) into an `ApiSpec` whose URLs are on `origin_url`."""
+def api_spec(doc: dict[str, Any], source: str, origin_url: str, text: str | None = None) -> ApiSpec:
+    """Read `doc` (already parsed) into an `ApiSpec` whose URLs are on `origin_url`; `text` (read
+    from `source` when it is a file) gives each operation its line."""
     is_file = "://" not in source
     resolver = Resolver(doc, Path(source) if is_file else None)
     schemes = _schemes(doc, resolver)
+    operations = _operations(doc, resolver, origin_url)
+    if is_file and text is None:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    if text is not None:
+        lines = operation_lines(text, ((op.path, op.method) for op in operations))
+        operations = [replace(op, spec_line=lines.get((op.path, op.method))) for op in operations]
     return ApiSpec(
         source=source,
         doc=doc,
         version=str(doc.get("openapi") or doc.get("swagger") or ""),
         schemes=schemes,
-        operations=tuple(_operations(doc, resolver, origin_url)),
+        operations=tuple(operations),
         servers=tuple(_servers(doc)),
         global_security=_requirements(doc.get("security")),
         resolver=resolver,
