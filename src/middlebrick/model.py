@@ -7,7 +7,7 @@ docs/report.schema.json.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Literal
 
@@ -98,6 +98,21 @@ class Evidence(_Model):
     excerpt: str = Field(description="The masked part of the exchange that shows the defect.")
 
 
+class BaselineState(StrEnum):
+    """How a finding compares with the baseline report given by `--baseline`."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    FIXED = "fixed"  # in the baseline, gone now (listed in `Report.fixed`)
+
+
+class Suppression(_Model):
+    """Why a finding is accepted (`suppress:` in .middlebrick.yml)."""
+
+    reason: str
+    expires: date | None = None
+
+
 class SpecLocation(_Model):
     """Where an affected operation is written in the spec file given to the scan."""
 
@@ -123,6 +138,16 @@ class Finding(_Model):
     locations: list[SpecLocation] = Field(
         default_factory=list,
         description="The affected operations' lines in the spec file, when one was given.",
+    )
+    fingerprint: str = Field(
+        default="",
+        description="Stable across runs and hosts: the same defect keeps the same fingerprint.",
+    )
+    baseline_state: BaselineState | None = Field(
+        default=None, description="new or unchanged, when the scan was given a --baseline."
+    )
+    suppression: Suppression | None = Field(
+        default=None, description="Set on the entries of `suppressed`: why it is accepted."
     )
 
 
@@ -189,6 +214,14 @@ class Report(_Model):
     coverage: Coverage
     notes: list[str] = Field(default_factory=list)
     exchanges: list[ExchangeRecord]
+    suppressed: list[Finding] = Field(
+        default_factory=list,
+        description="Findings accepted by a suppression: not scored, never fail the build.",
+    )
+    fixed: list[Finding] = Field(
+        default_factory=list,
+        description="Findings of the --baseline report that this scan no longer finds.",
+    )
 
     def findings_at_or_above(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity.rank >= severity.rank]

@@ -3,6 +3,8 @@ reproduces the defect, and the fix for the detected framework."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shlex
 from collections.abc import Iterable
 
@@ -67,10 +69,21 @@ def merge(
                 remediation=fix,
                 framework=fix_framework,
                 locations=[where[e] for e in endpoints if e in where][:MAX_ENDPOINTS],
+                fingerprint=fingerprint(first.check.id, first.key),
             )
         )
     findings.sort(key=lambda f: (-f.severity.rank, f.check_id))
     return findings
+
+
+_ORIGIN = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s]+", re.I)
+
+
+def fingerprint(check_id: str, key: str) -> str:
+    """The same defect on the same operation gets the same fingerprint in every run, on every
+    host and port (CI scans a fresh server each time): the origin is left out."""
+    stable = _ORIGIN.sub("", key)
+    return hashlib.sha256(f"{check_id}\0{stable}".encode()).hexdigest()[:24]
 
 
 def _spec_lines(spec: ApiSpec | None) -> dict[str, SpecLocation]:
