@@ -159,7 +159,16 @@ class CheckStatus(StrEnum):
 
 
 class CheckRun(_Model):
+    """One check of the scan: what it looks for (so a report describes it without the
+    registry) and how it ended."""
+
     check_id: str
+    title: str = ""
+    category: Category | None = None
+    severity: Severity | None = Field(default=None, description="The check's declared severity.")
+    cwe: list[int] = Field(default_factory=list)
+    owasp: str = ""
+    summary: str = Field(default="", description="What the check finds, in a paragraph.")
     status: CheckStatus
     reason: str | None = None
     findings: int = 0

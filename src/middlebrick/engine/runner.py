@@ -7,6 +7,7 @@ import asyncio
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from middlebrick.checks._check import Check
 from middlebrick.checks._context import Context, NotApplicable, ProbeContext, RawFinding
@@ -52,6 +53,7 @@ async def run_active(
         findings.extend(found)
         run = CheckRun(
             check_id=check.id,
+            **_described(check),
             status=status,
             reason=reason,
             findings=len(found),
@@ -87,6 +89,7 @@ def run_passive(
         findings.extend(found)
         run = CheckRun(
             check_id=check.id,
+            **_described(check),
             status=status,
             reason=reason,
             findings=len(found),
@@ -95,6 +98,18 @@ def run_passive(
         runs.append(run)
         progress.finished(run)
     return runs, findings
+
+
+def _described(check: Check) -> dict[str, Any]:
+    """What a report needs to describe the check without the registry (SARIF rules, HTML)."""
+    return {
+        "title": check.title,
+        "category": check.category,
+        "severity": check.severity,
+        "cwe": list(check.cwe),
+        "owasp": check.owasp,
+        "summary": check.summary,
+    }
 
 
 def _describe(exc: Exception) -> str:
