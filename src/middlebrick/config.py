@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from middlebrick.errors import ConfigError
 from middlebrick.model import Severity
+from middlebrick.triage import SuppressRule
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -36,6 +37,9 @@ class ScanConfig(BaseModel):
         description="Without --spec, look for the API description where APIs publish it.",
     )
     fail_on: Severity | None = None
+    suppress: tuple[SuppressRule, ...] = Field(
+        default=(), description="Accepted findings, each with a reason (.middlebrick.yml)."
+    )
     checks: tuple[str, ...] = Field(default=(), description="Only these check ids; empty: all.")
     skip_checks: tuple[str, ...] = ()
 
@@ -82,6 +86,7 @@ class ScanConfig(BaseModel):
             "fail_on": self.fail_on,
             "checks": list(self.checks),
             "skip_checks": list(self.skip_checks),
+            "suppress": [rule.model_dump(mode="json") for rule in self.suppress],
         }
 
 

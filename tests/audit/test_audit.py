@@ -105,7 +105,7 @@ def test_audit_cli_exit_codes_and_json(tmp_path: Path) -> None:
     bad = write(tmp_path, careless())
     result = runner.invoke(app, ["audit", bad, "-f", "json", "--fail-on", "high"])
     assert result.exit_code == 1
-    assert json.loads(result.output)["config"]["mode"] == "audit"
+    assert json.loads(result.stdout)["config"]["mode"] == "audit"
     good = write(tmp_path, careful(), "good.json")
     assert runner.invoke(app, ["audit", good, "--fail-on", "low"]).exit_code == 0
     broken = tmp_path / "broken.yaml"

@@ -7,9 +7,9 @@ import asyncio
 import dataclasses
 import shlex
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from middlebrick import __version__, checks, score
+from middlebrick import __version__, checks, score, triage
 from middlebrick.checks import ALL, BY_ID
 from middlebrick.checks._check import Check
 from middlebrick.checks._context import Origin, Sender, Target
@@ -171,7 +171,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     referenced = {e.exchange_id for f in found for e in f.evidence if e.exchange_id is not None}
     finished_at = datetime.now(UTC)
     declared = len(spec.operations) if spec else len(operations)
-    return Report(
+    report = Report(
         tool_version=__version__,
         target=_target_info(target),
         spec=config.spec or (spec_exchange.request.url if spec_exchange else None),
@@ -187,6 +187,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         notes=notes,
         exchanges=[to_record(ex, masker) for ex in recorded if ex.id in referenced],
     )
+    return triage.suppress(report, config.suppress, date.today())
 
 
 async def _baseline(
@@ -246,7 +247,13 @@ def _target_info(target: Target) -> TargetInfo:
     )
 
 
-def audit(source: str, *, checks: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Report:
+def audit(
+    source: str,
+    *,
+    checks: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    suppress: tuple[triage.SuppressRule, ...] = (),
+) -> Report:
     """Run the static rules over an API description file; no network."""
     started_at = datetime.now(UTC)
     clock = time.monotonic()
@@ -277,7 +284,7 @@ def audit(source: str, *, checks: tuple[str, ...] = (), skip: tuple[str, ...] = 
         selected, lambda c: context.passive_context(c, facts, ()), Progress(len(selected), ignore)
     )
     found = findings.merge(raw, "generic", Masker(), "", spec)
-    return Report(
+    report = Report(
         tool_version=__version__,
         target=TargetInfo(
             url=source,
@@ -303,3 +310,4 @@ def audit(source: str, *, checks: tuple[str, ...] = (), skip: tuple[str, ...] = 
         notes=[],
         exchanges=[],
     )
+    return triage.suppress(report, suppress, date.today())

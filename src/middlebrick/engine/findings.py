@@ -61,7 +61,7 @@ def merge(
                 cwe=list(first.check.cwe),
                 owasp=first.check.owasp,
                 detail=masker.mask(worst.detail),
-                endpoints=[masker.mask(e) for e in endpoints],
+                endpoints=[_short(masker.mask(e)) for e in endpoints],
                 evidence=evidence,
                 reproduce=_masked_or_none(
                     masker, first.reproduce or (curl(exchanges[0], ca_hint) if exchanges else None)
@@ -99,6 +99,13 @@ def _spec_lines(spec: ApiSpec | None) -> dict[str, SpecLocation]:
             )
             where[op.endpoint] = where[f"{op.method} {op.path}"] = place
     return where
+
+
+def _short(endpoint: str, limit: int = 200) -> str:
+    """An endpoint as reports list it: an overlong probe URL is cut, saying how long it was."""
+    return (
+        endpoint if len(endpoint) <= limit else f"{endpoint[: limit - 20]}…({len(endpoint)} chars)"
+    )
 
 
 def _masked_or_none(masker: Masker, text: str | None) -> str | None:
