@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from middlebrick.model import Report
-from middlebrick.report import json_writer, text
+from middlebrick.report import html, json_writer, junit, markdown, sarif, text
 
 
 class Writer(Protocol):
@@ -20,4 +20,8 @@ class Writer(Protocol):
 WRITERS: dict[str, Writer] = {
     "text": text.WRITER,
     "json": json_writer.WRITER,
+    "sarif": sarif.WRITER,
+    "junit": junit.WRITER,
+    "html": html.WRITER,
+    "markdown": markdown.WRITER,
 }
