@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from middlebrick.checks.exposed_files import credentials_in
+from middlebrick.checks.analyzers.settings import credentials_in
 from middlebrick.cli import app
 from middlebrick.demo.server import serve
 from middlebrick.model import Severity

@@ -34,3 +34,29 @@ def test_cookies_keep_names_and_attributes() -> None:
 
 def test_masker_without_secrets_changes_nothing() -> None:
     assert Masker().mask("nothing secret here") == "nothing secret here"
+
+
+def test_a_secret_across_the_excerpt_cut_is_masked_whole() -> None:
+    from middlebrick.http.exchange import (
+        EXCERPT_BYTES,
+        Exchange,
+        Headers,
+        Request,
+        Response,
+        to_record,
+    )
+
+    secret = "AKIAZZZZSTRADDLE1234"
+    body = ("x" * (EXCERPT_BYTES - 8) + secret + "y" * 100).encode()
+    ex = Exchange(
+        id=1,
+        purpose="test",
+        request=Request("GET", "http://127.0.0.1/", Headers(())),
+        response=Response(200, "OK", "HTTP/1.1", Headers(()), body),
+    )
+    masker = Masker()
+    masker.add(secret)
+    excerpt = to_record(ex, masker).response.body_excerpt  # type: ignore[union-attr]
+    assert len(excerpt) <= EXCERPT_BYTES
+    assert secret[:8] not in excerpt
+    assert excerpt.endswith("x" * 8 + "AKIA…(20)"[:8])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -25,17 +27,12 @@ def test_every_check_is_listed_once_with_a_unique_id() -> None:
 
 def test_every_check_module_function_is_registered() -> None:
     registered = {c.fn for c in ALL}
-    for module in (
-        checks.authentication,
-        checks.encryption,
-        checks.data_exposure,
-        checks.exposed_files,
-        checks.errors,
-        checks.configuration,
-        checks.inventory,
-        checks.response_data,
-        checks.spec_rules,
-    ):
+    modules = [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(checks.__path__, prefix="middlebrick.checks.")
+    ]
+    assert len(modules) > 10
+    for module in modules:
         declared = {v.fn for v in vars(module).values() if isinstance(v, Check)}
         assert declared <= registered, f"{module.__name__} has checks missing from ALL"
 

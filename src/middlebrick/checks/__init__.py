@@ -9,6 +9,7 @@ from middlebrick.checks import (
     authentication,
     configuration,
     data_exposure,
+    debug_endpoints,
     encryption,
     errors,
     exposed_files,
@@ -56,6 +57,7 @@ ALL: tuple[Check, ...] = (
     response_data.undeclared_response_properties,
     errors.stack_trace_in_response,
     errors.exposed_debugger,
+    debug_endpoints.exposed_debug_endpoint,
     urls.credentials_in_returned_urls,
     # the API description alone (also `middlebrick audit`)
     spec_rules.unevenly_applied_security,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from middlebrick.checks._check import check
 from middlebrick.checks._context import ProbeContext, RawFinding
+from middlebrick.checks.analyzers.settings import credentials_in
 from middlebrick.http.exchange import Exchange, mask_value
 from middlebrick.model import Category, Confidence, Kind, Severity
 
@@ -23,15 +24,6 @@ _PY_SOURCE = re.compile(r"^(?:import \w|from [\w.]+ import |def \w+\(|class \w+)
 _LOG_LINE = re.compile(
     r"^.*(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\b(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL)\b).*$", re.M
 )
-_CREDENTIAL_IN_TEXT = re.compile(
-    r"(?:authorization['\"]?[ \t]*[:=][ \t]*['\"]?(?:basic|bearer)[ \t]+"
-    r"(?P<auth>[A-Za-z0-9+/=._~-]{8,}))|"
-    r"(?:\b[a-z0-9_]*?(?:password|passwd|pwd|secret|api_?key|token)(?:_?key)?\b['\"\]]*[ \t]*"
-    r"[=:][ \t]*['\"]?(?P<value>[^\s'\",;&]{4,}))",
-    re.I,
-)
-# a value that is code reading the secret from elsewhere, not the secret itself
-_INDIRECT = re.compile(r"[()\[\]{}<>$]|^(?:os\.|env|process\.|settings\.|config\.)", re.I)
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |ENCRYPTED )?PRIVATE KEY-----")
 
 
@@ -160,18 +152,6 @@ async def _served(
                 continue
             if candidate.looks_right(resp.body):
                 yield candidate, ex
-
-
-def credentials_in(text: str) -> list[str]:
-    """Credential values in free text (logs, sources): Authorization values, password=… pairs."""
-    found = []
-    for match in _CREDENTIAL_IN_TEXT.finditer(text):
-        value = match.group("auth") or match.group("value")
-        if not value or _INDIRECT.search(value):
-            continue
-        if value.lower() not in ("none", "null", "true", "false", "redacted", "changeme", "****"):
-            found.append(value)
-    return found
 
 
 def _redacted_lines(text: str, values: list[str], limit: int = 4) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from middlebrick.model import ExchangeRecord, Header, RecordedRequest, RecordedResponse
 
 EXCERPT_BYTES = 2048
+MASK_MARGIN = 16 * 1024  # read past the cut so that a long secret across it is masked whole
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
 )
@@ -197,9 +198,7 @@ def to_record(ex: Exchange, masker: Masker) -> ExchangeRecord:
             url=masker.mask(req.url),
             # request headers were masked when the exchange was recorded
             headers=[Header(name=k, value=masker.mask(v)) for k, v in req.headers],
-            body=masker.mask(req.body[:EXCERPT_BYTES].decode("utf-8", "replace"))
-            if req.body
-            else None,
+            body=_excerpt(masker, req.body.decode("utf-8", "replace")) if req.body else None,
         ),
         response=None
         if resp is None
@@ -208,13 +207,18 @@ def to_record(ex: Exchange, masker: Masker) -> ExchangeRecord:
             reason=resp.reason,
             http_version=resp.http_version,
             headers=_record_headers(resp.headers, masker),
-            body_excerpt=masker.mask(resp.text(EXCERPT_BYTES)),
+            body_excerpt=_excerpt(masker, resp.text(EXCERPT_BYTES + MASK_MARGIN)),
             body_size=len(resp.body),
             truncated=resp.truncated,
         ),
         error=None if ex.error is None else masker.mask(ex.error),
         elapsed_ms=round(ex.elapsed_ms, 1),
     )
+
+
+def _excerpt(masker: Masker, text: str) -> str:
+    """Mask, then cut: a secret that straddles the cut must not show its first half."""
+    return masker.mask(text[: EXCERPT_BYTES + MASK_MARGIN])[:EXCERPT_BYTES]
 
 
 def _record_headers(headers: Iterable[tuple[str, str]], masker: Masker) -> list[Header]:

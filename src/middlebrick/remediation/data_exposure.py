@@ -208,6 +208,27 @@ FIXES: dict[str, dict[str, str]] = {
             "response model, and document (or remove) anything else."
         ),
     },
+    "MB-DATA-016": {
+        "flask": (
+            "Remove routes that dump configuration (`jsonify(app.config)`, `dict(os.environ)`) "
+            "and keep operations endpoints off the public listener: serve metrics on a port of "
+            "their own (`prometheus_client.start_http_server(9100)`, not a `/metrics` route on the "
+            "app) and never put credentials in labels; in the Apache or nginx in front of the app, "
+            "restrict `server-status`/`stub_status` to local clients (`Require local`; `allow "
+            "127.0.0.1; deny all;`) and delete stray `phpinfo()` files. Rotate every secret the "
+            "endpoint showed."
+        ),
+        "generic": (
+            "Take management endpoints off the public interface. Spring Boot: "
+            "`management.endpoints.web.exposure.include=health,info`, `management.server.port` "
+            "on an internal port, Spring Security on `/actuator/**`, never expose `heapdump` or "
+            "`env`, and keep `management.endpoint.env.show-values=NEVER`. Apache: `<Location "
+            "/server-status> Require local`; nginx: `allow 127.0.0.1; deny all;` around "
+            "`stub_status`; PHP: delete `phpinfo()` files; Go: serve `net/http/pprof` and "
+            "`expvar` on a localhost listener, not the public mux. Rotate every secret that was "
+            "visible, and treat a downloadable heap dump as a leak of all of them."
+        ),
+    },
     "MB-DATA-017": {
         "flask": (
             "Never put a credential in a URL you return: send reset and login tokens by e-mail and "
