@@ -121,7 +121,14 @@ def plain_http_api(ctx: Context) -> Iterator[RawFinding]:
             for ex in ctx.exchanges(scheme="http")
             if not _upgrades(ex) and not _refuses_plaintext(ex)
         ),
-        key=lambda ex: (ex.response is not None and ex.response.status in _REDIRECTS, ex.id),
+        # by URL, not by id: ids follow the order concurrent requests happened to finish in,
+        # and the same scan must list the same endpoints every time
+        key=lambda ex: (
+            ex.response is not None and ex.response.status in _REDIRECTS,
+            ex.request.url,
+            ex.request.method,
+            ex.request.authenticated,
+        ),
     )
     if not served:
         return
