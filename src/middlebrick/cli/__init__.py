@@ -5,7 +5,8 @@ scan could not run.
     __init__   the Typer app, the error boundary
     scanning   scan, audit: settings from options and .middlebrick.yml, outputs, the CI gate
     reports    report (re-render a saved report), diff (compare two)
-    info       checks, explain, demo
+    info       checks, demo
+    explain    explain (a check's fix per framework and scheme, the CWE table)
 """
 
 from __future__ import annotations
@@ -79,6 +80,6 @@ def main() -> None:
 
 
 # the commands register themselves on `app`
-from middlebrick.cli import info, reports, scanning  # noqa: E402
+from middlebrick.cli import explain, info, reports, scanning  # noqa: E402
 
-__all__ = ["app", "info", "main", "reports", "scanning"]
+__all__ = ["app", "explain", "info", "main", "reports", "scanning"]

@@ -27,9 +27,11 @@ def merge(
     masker: Masker,
     ca_hint: str,
     spec: ApiSpec | None = None,
+    auth: str | None = None,
 ) -> list[Finding]:
     """One finding per check and cause; later occurrences add their endpoints and evidence.
-    With a spec file, each finding points at the lines of the operations it affects."""
+    With a spec file, each finding points at the lines of the operations it affects. `auth`
+    (basic, bearer, apikey) picks the fix written for the API's scheme, where that matters."""
     where = _spec_lines(spec)
     groups: dict[tuple[str, str], list[RawFinding]] = {}
     for f in raw:
@@ -49,7 +51,7 @@ def merge(
         ]
         if first.excerpt:
             evidence.insert(0, Evidence(exchange_id=None, excerpt=masker.mask(first.excerpt)))
-        fix, fix_framework = fix_for(first.check.id, framework)
+        fix, fix_framework = fix_for(first.check.id, framework, auth)
         worst = max(items, key=lambda f: f.severity.rank)
         findings.append(
             Finding(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-FIXES: dict[str, dict[str, str]] = {
+from middlebrick.remediation._snippet import Fix, flask_code
+
+FIXES: dict[str, dict[str, Fix]] = {
     "MB-CONF-001": {
         "flask": (
-            "Send `X-Content-Type-Options: nosniff` on every response (Flask-Talisman does it "
-            "too):\n\n"
-            "```python\n"
-            "@app.after_request\n"
-            "def nosniff(response):\n"
-            '    response.headers["X-Content-Type-Options"] = "nosniff"\n'
-            "    return response\n"
-            "```"
+            "Send `X-Content-Type-Options: nosniff` on every response, from one hook:\n\n"
+            + flask_code("nosniff")
         ),
         "fastapi": (
             "Set the header in a middleware: `response.headers['X-Content-Type-Options'] = "
