@@ -7,6 +7,7 @@ scan could not run.
     reports    report (re-render a saved report), diff (compare two)
     info       checks, demo
     explain    explain (a check's fix per framework and scheme, the CWE table)
+    mcp_command  mcp (the MCP server in middlebrick.mcp_server, over stdio or HTTP)
 """
 
 from __future__ import annotations
@@ -80,6 +81,6 @@ def main() -> None:
 
 
 # the commands register themselves on `app`
-from middlebrick.cli import explain, info, reports, scanning  # noqa: E402
+from middlebrick.cli import explain, info, mcp_command, reports, scanning  # noqa: E402
 
-__all__ = ["app", "explain", "info", "main", "reports", "scanning"]
+__all__ = ["app", "explain", "info", "main", "mcp_command", "reports", "scanning"]
