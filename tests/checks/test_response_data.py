@@ -122,6 +122,40 @@ def test_benign_corpus_has_no_hits(document: object) -> None:
     assert scan_body(json.dumps(document).encode(), is_json=True) == []
 
 
+@pytest.mark.check("MB-DATA-011")
+def test_personal_data_in_response_flags_a_list_of_phone_numbers() -> None:
+    from middlebrick.checks.response_data import personal_data_in_response
+
+    from checks.conftest import exchange, run_passive
+
+    people = [
+        {"name": "Ann", "mobile": "+44 7700 900123"},
+        {"name": "Ben", "phone_number": "+49 151 23456789"},
+        {"name": "Cy", "tel": 4915198765432},
+    ]
+    hits = scan_body(json.dumps(people).encode(), is_json=True)
+    assert sorted(h.kind for h in hits) == ["phone number"] * 3
+    found = run_passive(personal_data_in_response, [exchange(body=json.dumps(people).encode())])
+    assert [f.detail for f in found] == ["3 phone numbers in the answer to /users"]
+    assert "+44 7700 900123" in found[0].secrets
+
+
+@pytest.mark.check("MB-DATA-011")
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"phone": "+1 (555) 010-9999"},  # fictional
+        {"phone_verified": True, "phone_country": "DE"},
+        {"telemetry": "1234567890", "cellular": False},
+        {"mobile": "0000000"},
+        {"fax": "n/a", "phone": "ask at the desk"},
+        {"order": {"tracking_phone_code": "A1B2"}, "phone": "12345"},
+    ],
+)
+def test_personal_data_in_response_ignores_phone_lookalikes(document: object) -> None:
+    assert scan_body(json.dumps(document).encode(), is_json=True) == []
+
+
 def test_text_bodies_are_judged_by_structure_alone() -> None:
     # without JSON field names, a Luhn-valid number with an issuer prefix counts
     hits = scan_body(b"Order 4539 1488 0343 6467 was placed", is_json=False)

@@ -18,6 +18,8 @@ from middlebrick.model import Category, Confidence, Kind, Severity
 from middlebrick.spec.operations import ApiSpec
 
 _STRONG_PII = frozenset({"payment card number", "IBAN", "US social security number"})
+_CONTACTS = frozenset({"e-mail address", "phone number"})
+_PLURAL = {"e-mail address": "e-mail addresses", "phone number": "phone numbers"}
 _CRITICAL_SECRETS = frozenset(
     {"AWS access key id", "private key", "connection string with password", "Stripe secret key"}
 )
@@ -60,18 +62,19 @@ def _path(ex: Exchange) -> str:
 )
 def personal_data_in_response(ctx: Context) -> Iterator[RawFinding]:
     """A response carries payment card numbers (Luhn-valid, known issuer prefix), IBANs (mod-97),
-    US social security numbers (SSA area/group/serial rules), or the e-mail addresses of several
-    people.
+    US social security numbers (SSA area/group/serial rules), or the e-mail addresses or phone
+    numbers (in phone-named fields) of several people.
 
     Severity follows context: high for card numbers, IBANs or SSNs given to an anonymous caller or
     more than one of them; medium for one such value in an authenticated answer (the caller's own,
     still better masked); low for a list of e-mail addresses to an authenticated caller, medium
-    anonymously. A single e-mail address (a profile) is not reported; nor are UUIDs, numeric ids,
-    timestamps, well-known test card numbers or example.com addresses.
+    anonymously. A single e-mail address or phone number (a profile) is not reported; nor are
+    UUIDs, numeric ids, timestamps, well-known test card numbers, example.com addresses or the
+    fictional 555-01xx numbers.
     """
     for ex, hits in _hits(ctx, "pii"):
         strong = [h for h in hits if h.kind in _STRONG_PII]
-        emails = {h.value.lower() for h in hits if h.kind == "e-mail address"}
+        contacts = {h.value.lower() for h in hits if h.kind in _CONTACTS}
         anonymous = not ex.request.authenticated
         if strong:
             distinct = {h.value for h in strong}
@@ -85,14 +88,17 @@ def personal_data_in_response(ctx: Context) -> Iterator[RawFinding]:
                 excerpt=_excerpt(strong),
                 secrets=sorted(distinct),
             )
-        elif len(emails) >= 2:
+        elif len(contacts) >= 2:
+            kinds = sorted({h.kind for h in hits if h.kind in _CONTACTS})
             yield ctx.finding(
                 ex,
-                f"{len(emails)} e-mail addresses in the answer to {_path(ex)}",
-                key="e-mail addresses",
+                f"{len(contacts)} {' and '.join(_PLURAL[k] for k in kinds)} "
+                f"in the answer to {_path(ex)}",
+                key="contact details",
                 severity=Severity.MEDIUM if anonymous else None,
                 confidence=Confidence.TENTATIVE,
-                excerpt=_excerpt([h for h in hits if h.kind == "e-mail address"]),
+                excerpt=_excerpt([h for h in hits if h.kind in _CONTACTS]),
+                secrets=sorted({h.value for h in hits if h.kind == "phone number"}),
             )
 
 

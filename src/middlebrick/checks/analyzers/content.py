@@ -130,6 +130,8 @@ def _pii(value: str, where: str) -> Iterator[Hit]:
                 yield Hit("US social security number", "pii", match.group(0), where)
     if "@" in value:
         for match in _EMAIL.finditer(value):
+            if value[match.end() : match.end() + 1] == ":":
+                continue  # git@github.com:owner/repo — an scp-style address, not a mailbox
             if not _EXAMPLE.search(match.group(0)):
                 yield Hit("e-mail address", "pii", match.group(0), where)
     if any(c.isupper() for c in value[:2]) or " " in value:
@@ -153,17 +155,46 @@ def _cards(value: str, where: str) -> Iterator[Hit]:
             yield Hit("payment card number", "pii", run.group(0).strip(), where)
 
 
+# documentation values: AWS's own `AKIAIOSFODNN7EXAMPLE`, `user:password@localhost`
+_SAMPLE = re.compile(r"example|sample|dummy|placeholder|your[_-]?", re.I)
+_PLACEHOLDER_PASSWORD = re.compile(
+    r":(?:password|passwd|pass|pwd|secret|changeme|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\{[^}]*\})@", re.I
+)
+
+
 def _secrets(value: str, where: str) -> Iterator[Hit]:
     if not any(hint in value for hint in _SECRET_HINTS):
         return
     for kind, pattern in _SECRET_PATTERNS:
         for match in pattern.finditer(value):
-            yield Hit(kind, "secret", match.group(0), where)
+            found = match.group(0)
+            if _SAMPLE.search(found) or _PLACEHOLDER_PASSWORD.search(found):
+                continue
+            yield Hit(kind, "secret", found, where)
+
+
+_PHONE_NAME = re.compile(r"phone|mobile|(?:^|_)(?:tel|telephone|cell|msisdn|fax)(?:_|$)", re.I)
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,24}$")
+
+
+def phone_number(value: str) -> bool:
+    """A phone number as written in a phone-named field: 7-15 digits (E.164), some variety, and
+    not a fictional 555 number."""
+    if not _PHONE.match(value):
+        return False
+    digits = "".join(c for c in value if c.isdigit())
+    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 2:
+        return False
+    national = digits[-10:]  # NANP: area code 555 and 555-01xx are reserved for fiction
+    return not (len(digits) >= 10 and (national[:3] == "555" or national[3:8] == "55501"))
 
 
 def _field(name: str, value: str, where: str) -> Iterator[Hit]:
     """Judgements that need the field name."""
     if not value or _MASKED.match(value):
+        return
+    if _PHONE_NAME.search(name) and phone_number(value):
+        yield Hit("phone number", "pii", value, where)
         return
     for kind, pattern in _HASHES:
         if pattern.match(value):
@@ -179,6 +210,8 @@ def _field(name: str, value: str, where: str) -> Iterator[Hit]:
 def _entropy_ok(value: str) -> bool:
     """Looks random: several character classes and few repeats (not a sentence or a sample)."""
     if " " in value or value.lower().startswith(("your", "example", "sample", "xxx", "<")):
+        return False
+    if _SAMPLE.search(value):
         return False
     classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d"))
     return classes >= 2 and len(set(value)) >= len(value) // 3
@@ -208,7 +241,10 @@ _LITERAL_HINTS = (
     "AIza",
     "PRIVATE KEY",
 )
-_NAME_HINTS = ("passw", "pwd", "secret", "api_key", "apikey", "access_key", "accesskey", "_token")
+_NAME_HINTS = (
+    *("passw", "pwd", "secret", "api_key", "apikey", "access_key", "accesskey", "_token"),
+    *("phone", "mobile", "msisdn", '"tel', "_tel", '"fax', '"cell'),
+)
 _QUICK = (re.compile(r"\d{3}-\d{2}-\d{4}"), re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{4}"))
 _QUICK_DIGITS = re.compile(r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d+")
 
@@ -244,7 +280,7 @@ def scan_body(body: bytes, is_json: bool) -> list[Hit]:
             for name, value, where in _walk(document):
                 if len(value) < 6 and not _name_matters(name):
                     continue  # too short to be any of it, unless the name says password
-                if value.isdigit() and not _CARD_NAME.search(name):
+                if value.isdigit() and not (_CARD_NAME.search(name) or _PHONE_NAME.search(name)):
                     continue  # numeric ids and counters, however card-like their digits
                 hits += _field(name, value, where)
                 hits += _secrets(value, where)
@@ -256,7 +292,7 @@ def scan_body(body: bytes, is_json: bool) -> list[Hit]:
 
 @functools.lru_cache(maxsize=4096)
 def _name_matters(name: str) -> bool:
-    return bool(_PASSWORD_NAME.match(name) or _SECRET_NAME.search(name))
+    return bool(_PASSWORD_NAME.match(name) or _SECRET_NAME.search(name) or _PHONE_NAME.search(name))
 
 
 def _walk(document: object) -> Iterator[tuple[str, str, str]]:
