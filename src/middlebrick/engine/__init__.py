@@ -28,6 +28,7 @@ from middlebrick.http.client import (
 )
 from middlebrick.http.exchange import Exchange, Masker, to_record
 from middlebrick.model import CheckRun, CheckStatus, Coverage, Kind, Report, TargetInfo
+from middlebrick.remediation import scheme_of
 from middlebrick.spec import loader
 from middlebrick.spec.operations import Operation, api_spec
 
@@ -164,7 +165,9 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     )
     for raw_finding in (*raw, *raw_passive):
         masker.add(*raw_finding.secrets)  # found secrets are masked like the user's own
-    found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint, spec)
+    declared_kinds = [s.kind for s in spec.schemes.values()] if spec else []
+    auth = scheme_of([*target.credential_kinds, *target.auth_schemes, *declared_kinds])
+    found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint, spec, auth)
     runs = [_masked(r, masker) for r in (*active_runs, *passive_runs)]
     if any(r.status is CheckStatus.INCOMPLETE for r in runs):
         note("some checks did not finish within the budget (--budget); see the checks list")
@@ -283,7 +286,8 @@ def audit(
     runs, raw = run_passive(
         selected, lambda c: context.passive_context(c, facts, ()), Progress(len(selected), ignore)
     )
-    found = findings.merge(raw, "generic", Masker(), "", spec)
+    auth = scheme_of(s.kind for s in spec.schemes.values())
+    found = findings.merge(raw, "generic", Masker(), "", spec, auth)
     report = Report(
         tool_version=__version__,
         target=TargetInfo(
