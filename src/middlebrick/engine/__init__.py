@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import shlex
 import time
+from collections import Counter
 from datetime import UTC, date, datetime
 
 from middlebrick import __version__, checks, score, triage
@@ -16,10 +17,12 @@ from middlebrick.checks._context import Origin, Sender, Target
 from middlebrick.config import ScanConfig
 from middlebrick.engine import context, discovery, findings, recon
 from middlebrick.engine.events import Note, OnEvent, Phase, ignore
-from middlebrick.engine.runner import Progress, run_active, run_passive
+from middlebrick.engine.runner import OUT_OF_BUDGET, Progress, run_active, run_passive, unanswered
 from middlebrick.engine.scope import Scope
 from middlebrick.errors import ConfigError
 from middlebrick.http.client import (
+    RETAINED_BODIES,
+    RETAINED_HEAD,
     USER_AGENT,
     BudgetExhausted,
     HttpClient,
@@ -33,6 +36,8 @@ from middlebrick.spec import loader
 from middlebrick.spec.operations import Operation, api_spec
 
 __all__ = ["audit", "scan", "select_checks"]
+
+ANALYSIS_GRACE = 1.0  # seconds passive analysis may run past the budget when requests used it all
 
 
 def select_checks(config: ScanConfig) -> list[Check]:
@@ -150,12 +155,17 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         )
         on_event(Phase("analysis", f"{len(client.exchanges)} exchanges"))
         recorded = list(client.exchanges)
+        # analysis may use what is left of the budget, and at least a second past it
+        analysis_ends = max(time.monotonic() + ANALYSIS_GRACE, clock + config.budget)
         passive_runs, raw_passive = run_passive(
             passive,
             lambda c: context.passive_context(c, facts, recorded),
             progress,
+            lambda: analysis_ends - time.monotonic(),
         )
         requests_sent = client.requests_sent
+        for message in _traffic_notes(client, recorded, target.origin.url):
+            note(message)
 
     on_event(Phase("report"))
     ca_hint = (
@@ -169,7 +179,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     auth = scheme_of([*target.credential_kinds, *target.auth_schemes, *declared_kinds])
     found = findings.merge([*raw, *raw_passive], target.framework, masker, ca_hint, spec, auth)
     runs = [_masked(r, masker) for r in (*active_runs, *passive_runs)]
-    if any(r.status is CheckStatus.INCOMPLETE for r in runs):
+    if any(r.status is CheckStatus.INCOMPLETE and r.reason == OUT_OF_BUDGET for r in runs):
         note("some checks did not finish within the budget (--budget); see the checks list")
     referenced = {e.exchange_id for f in found for e in f.evidence if e.exchange_id is not None}
     finished_at = datetime.now(UTC)
@@ -230,6 +240,43 @@ async def _baseline(
         }
     )
     return tested, skipped
+
+
+def _traffic_notes(client: HttpClient, recorded: list[Exchange], origin: str) -> list[str]:
+    """What the user must know about how the target answered: rate limiting, requests that got
+    no answer, answers that were all server errors, bodies kept only in part."""
+    notes = []
+    if client.throttled:
+        counts = ", ".join(f"{n} × {status}" for status, n in sorted(client.throttled.items()))
+        rate = client.rate
+        notes.append(
+            f"the target rate-limited the scan ({counts}); slowed to {rate:.1f} req/s"
+            if rate
+            else f"the target rate-limited the scan ({counts})"
+        )
+    failed = [ex for ex in recorded if unanswered(ex, origin)]
+    if failed:
+        kinds = Counter(str(ex.error_kind or "error") for ex in failed)
+        example = Counter(ex.error for ex in failed).most_common(1)[0][0]
+        notes.append(
+            f"{len(failed)} of {len(recorded)} requests got no answer "
+            f"({', '.join(f'{n} × {kind}' for kind, n in kinds.most_common())}; e.g. {example}); "
+            "checks that depend on them are marked incomplete or judged on the rest"
+        )
+    answered = [ex.response for ex in recorded if ex.response is not None]
+    errors = sum(r.status >= 500 for r in answered)
+    if len(answered) >= 5 and errors * 10 >= len(answered) * 9:
+        notes.append(
+            f"the target answered {errors} of {len(answered)} requests with a server error "
+            "(5xx): checks judged error pages, which says little about the API itself"
+        )
+    if client.bodies_shortened:
+        notes.append(
+            f"{client.bodies_shortened} response bodies were kept only in part (the first "
+            f"{RETAINED_HEAD >> 10} KiB) once the scan held {RETAINED_BODIES >> 20} MiB of "
+            "bodies; they are marked truncated"
+        )
+    return notes
 
 
 def _masked(run: CheckRun, masker: Masker) -> CheckRun:

@@ -31,7 +31,7 @@ def decode(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return None
     try:
         header, claims = (json.loads(unb64url(p)) for p in parts[:2])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         return None
