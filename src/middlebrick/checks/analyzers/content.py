@@ -4,22 +4,38 @@ Values are checked by structure, not just shape: card numbers by Luhn and issuer
 by mod-97, US SSNs by the SSA's area/group/serial rules. JSON is walked with its paths, so the
 field name can confirm a value (a 40-character hex string is a hash only under a password-like
 name; anywhere else it is a commit id or a digest).
-"""
+
+Most of a body can hold none of it, so each stage narrows the next (figures in
+bench/RESULTS.md): one automaton pass over the raw bytes (`prefilter`) names the detectors that
+could fire at all, and most bodies end there; a JSON document is walked once for the values
+those detectors could flag (`jsonwalk`, which skips whole columns of records); and each
+detector opens with a cheap `str` test before its regex."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
-MAX_NODES = 100_000
-MAX_TEXT = 1 << 20
+import orjson
+
+from middlebrick.checks.analyzers.jsonwalk import (
+    Candidate,
+    Name,
+    Paths,
+    Plan,
+    over_candidates,
+)
+from middlebrick.checks.analyzers.prefilter import DETECTORS, detectors, shapes
+
+MAX_TEXT = 1 << 20  # the body cap; a JSON document is also cut to jsonwalk.MAX_NODES nodes
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """One finding in a body. A named tuple rather than a frozen dataclass: a dense body makes
+    thousands, and a frozen dataclass takes twice as long to build."""
+
     kind: str  # "credit card number", "AWS access key", "bcrypt hash", ...
     family: str  # "pii", "secret", "hash", "plaintext password"
     value: str
@@ -45,11 +61,7 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:secret|client_secret|api_?key|private_?key|access_?key|secret_?key|auth_?token|"
-    r"access_?token|refresh_?token)$",
-    re.I,
-)
+_SECRET_HINTS = ("AKIA", "ASIA", "gh", "github_pat_", "xox", "_live_", "AIza", "PRIVATE KEY", "://")
 
 # --- password hashes -------------------------------------------------------------------------
 _HASHES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -74,20 +86,17 @@ _HASHES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _HEX_DIGEST = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{40}$|^[0-9a-f]{64}$", re.I)
-_PASSWORD_NAME = re.compile(
-    r"^(?:password|passwd|pwd|pass|password_?hash|hashed_?password|pw_?hash)$", re.I
-)
 _MASKED = re.compile(r"^[*•x#.]+$|^\[?(?:redacted|hidden|filtered)\]?$", re.I)
 
 # --- personal data ---------------------------------------------------------------------------
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-_SSN = re.compile(r"(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])")
+# Digits are ASCII digits: a number in another script is not a card, an IBAN or an SSN here.
+_IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_SSN = re.compile(r"(?<![\d-])([0-9]{3})-([0-9]{2})-([0-9]{4})(?![\d-])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}")
-_EXAMPLE = re.compile(
-    r"@(?:example\.(?:com|org|net)|test\.com|localhost)$|^(?:noreply|no-reply|support|info)@", re.I
-)
+_EXAMPLE_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com", "localhost"})
+_ROLE_ACCOUNTS = frozenset({"noreply", "no-reply", "support", "info"})
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}")
 _CARD_PREFIXES = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
-_CARD_NAME = re.compile(r"card|(?:^|_)pan$|cc_?num|account_?number", re.I)
 _TEST_CARDS = frozenset(
     {"4111111111111111", "4242424242424242", "5555555555554444", "378282246310005"}
 )
@@ -116,31 +125,53 @@ def ssn_valid(area: str, group: str, serial: str) -> bool:
     return a not in (0, 666) and a < 900 and group != "00" and serial != "0000"
 
 
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){12,18}")
-_SECRET_HINTS = ("AKIA", "ASIA", "gh", "github_pat_", "xox", "_live_", "AIza", "PRIVATE KEY", "://")
+# --- one value -------------------------------------------------------------------------------
+# A finding before it has a place: (kind, family, value).
+_Found = tuple[str, str, str]
 
 
-def _pii(value: str, where: str) -> Iterator[Hit]:
-    # cheap tests first: most values hold no digit run, no '@', no IBAN-like token
-    if _DIGIT_RUN.search(value):
-        yield from _cards(value, where)
-    if "-" in value:
+# documentation values: AWS's own `AKIAIOSFODNN7EXAMPLE`, `user:password@localhost`
+_SAMPLE = re.compile(r"example|sample|dummy|placeholder|your[_-]?", re.I)
+_PLACEHOLDER_PASSWORD = re.compile(
+    r":(?:password|passwd|pass|pwd|secret|changeme|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\{[^}]*\})@", re.I
+)
+
+
+def _secrets(value: str) -> list[_Found]:
+    if not any(hint in value for hint in _SECRET_HINTS):
+        return []
+    return [
+        (kind, "secret", found)
+        for kind, pattern in _SECRET_PATTERNS
+        for found in pattern.findall(value)
+        if not (_SAMPLE.search(found) or _PLACEHOLDER_PASSWORD.search(found))
+    ]
+
+
+def _pii(value: str, plan: Plan) -> list[_Found]:
+    """Personal data in `value`. Each detector of `plan` starts with the cheap test of
+    `Plan.keeps`."""
+    found: list[_Found] = []
+    # a card-like run needs 13 characters, and a value of letters and digits holds one only if
+    # it is all digits (the run may not touch a letter)
+    if plan.card and len(value) >= 13 and (value.isdigit() or not value.isalnum()):
+        found += _cards(value)
+    if plan.ssn and "-" in value:
         for match in _SSN.finditer(value):
             if ssn_valid(*match.groups()):
-                yield Hit("US social security number", "pii", match.group(0), where)
-    if "@" in value:
-        for match in _EMAIL.finditer(value):
-            if value[match.end() : match.end() + 1] == ":":
-                continue  # git@github.com:owner/repo — an scp-style address, not a mailbox
-            if not _EXAMPLE.search(match.group(0)):
-                yield Hit("e-mail address", "pii", match.group(0), where)
-    if any(c.isupper() for c in value[:2]) or " " in value:
+                found.append(("US social security number", "pii", match.group(0)))
+    if plan.email and "@" in value:
+        for address in _emails(value):
+            if not (plan.examples and _is_example(address)):
+                found.append(("e-mail address", "pii", address))
+    if plan.iban and (value[:1].isupper() or value[1:2].isupper() or " " in value):
         for match in _IBAN.finditer(value):
             if iban_valid(match.group(0)):
-                yield Hit("IBAN", "pii", match.group(0), where)
+                found.append(("IBAN", "pii", match.group(0)))
+    return found
 
 
-def _cards(value: str, where: str) -> Iterator[Hit]:
+def _cards(value: str) -> Iterator[_Found]:
     """Luhn-valid runs of 13-19 digits (spaces or dashes allowed) with an issuer prefix."""
     for run in _DIGIT_RUN.finditer(value):
         start, end = run.span()
@@ -152,28 +183,30 @@ def _cards(value: str, where: str) -> Iterator[Hit]:
         if not 13 <= len(digits) <= 19 or not digits.isdigit():
             continue
         if _CARD_PREFIXES.match(digits) and luhn(digits) and digits not in _TEST_CARDS:
-            yield Hit("payment card number", "pii", run.group(0).strip(), where)
+            yield "payment card number", "pii", run.group(0).strip()
 
 
-# documentation values: AWS's own `AKIAIOSFODNN7EXAMPLE`, `user:password@localhost`
-_SAMPLE = re.compile(r"example|sample|dummy|placeholder|your[_-]?", re.I)
-_PLACEHOLDER_PASSWORD = re.compile(
-    r":(?:password|passwd|pass|pwd|secret|changeme|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\{[^}]*\})@", re.I
-)
+def _emails(text: str) -> list[str]:
+    """The addresses `_EMAIL.finditer(text)` finds, less scp-style ones (`git@github.com:o/r`).
+    In a long text the search starts only 64 characters (the longest local part) before each
+    '@', not at every position."""
+    if len(text) < 1024 and ":" not in text:
+        return _EMAIL.findall(text)  # the usual value: no scp-style address to tell apart
+    found = []
+    pos = 0
+    while (at := text.find("@", pos)) != -1 and (match := _EMAIL.search(text, max(pos, at - 64))):
+        pos = match.end()
+        if text[pos : pos + 1] != ":":
+            found.append(match.group(0))
+    return found
 
 
-def _secrets(value: str, where: str) -> Iterator[Hit]:
-    if not any(hint in value for hint in _SECRET_HINTS):
-        return
-    for kind, pattern in _SECRET_PATTERNS:
-        for match in pattern.finditer(value):
-            found = match.group(0)
-            if _SAMPLE.search(found) or _PLACEHOLDER_PASSWORD.search(found):
-                continue
-            yield Hit(kind, "secret", found, where)
+def _is_example(address: str) -> bool:
+    """A documentation or role address (`_EMAIL` matches ASCII only, so `lower` is exact)."""
+    local, _, domain = address.lower().partition("@")
+    return domain in _EXAMPLE_DOMAINS or local in _ROLE_ACCOUNTS
 
 
-_PHONE_NAME = re.compile(r"phone|mobile|(?:^|_)(?:tel|telephone|cell|msisdn|fax)(?:_|$)", re.I)
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,24}$")
 
 
@@ -189,22 +222,23 @@ def phone_number(value: str) -> bool:
     return not (len(digits) >= 10 and (national[:3] == "555" or national[3:8] == "55501"))
 
 
-def _field(name: str, value: str, where: str) -> Iterator[Hit]:
+def _field(name: Name, value: str, plan: Plan) -> Iterator[_Found]:
     """Judgements that need the field name."""
     if not value or _MASKED.match(value):
         return
-    if _PHONE_NAME.search(name) and phone_number(value):
-        yield Hit("phone number", "pii", value, where)
+    if name.phone and phone_number(value):
+        yield "phone number", "pii", value
         return
-    for kind, pattern in _HASHES:
-        if pattern.match(value):
-            yield Hit(kind, "hash", value, where)
-            return
-    if _PASSWORD_NAME.match(name):
+    if plan.hash and "$" in value:  # every hash format has a '$'
+        for kind, pattern in _HASHES:
+            if pattern.match(value):
+                yield kind, "hash", value
+                return
+    if name.password:
         kind = "unsalted digest" if _HEX_DIGEST.match(value) else "plaintext password"
-        yield Hit(kind, "hash" if kind == "unsalted digest" else "plaintext password", value, where)
-    elif _SECRET_NAME.search(name) and len(value) >= 16 and _entropy_ok(value):
-        yield Hit(f"secret in field {name!r}", "secret", value, where)
+        yield kind, "hash" if kind == "unsalted digest" else "plaintext password", value
+    elif name.secret and len(value) >= 16 and _entropy_ok(value):
+        yield f"secret in field {name.text!r}", "secret", value
 
 
 def _entropy_ok(value: str) -> bool:
@@ -217,106 +251,70 @@ def _entropy_ok(value: str) -> bool:
     return classes >= 2 and len(set(value)) >= len(value) // 3
 
 
-# Cheap whole-body tests (substring scans and regexes that start with a literal class) tell
-# whether any analyzer could fire; most API bodies have no candidate and skip the walk.
-_LITERAL_HINTS = (
-    "@",
-    "://",
-    "$2",
-    "$argon2",
-    "$5$",
-    "$6$",
-    "pbkdf2",
-    "scrypt:",
-    "AKIA",
-    "ASIA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "xox",
-    "_live_",
-    "AIza",
-    "PRIVATE KEY",
-)
-_NAME_HINTS = (
-    *("passw", "pwd", "secret", "api_key", "apikey", "access_key", "accesskey", "_token"),
-    *("phone", "mobile", "msisdn", '"tel', "_tel", '"fax', '"cell'),
-)
-_QUICK = (re.compile(r"\d{3}-\d{2}-\d{4}"), re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{4}"))
-_QUICK_DIGITS = re.compile(r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d+")
-
-
-def _has_candidates(raw: str) -> bool:
-    if any(hint in raw for hint in _LITERAL_HINTS):
-        return True
-    lowered = raw.lower()
-    if any(hint in lowered for hint in _NAME_HINTS):
-        return True
-    if any(pattern.search(raw) for pattern in _QUICK):
-        return True
-    for run in _QUICK_DIGITS.finditer(raw):  # floats and hex tokens are not card numbers
-        start, end = run.span()
-        before = raw[start - 1] if start else " "
-        after = raw[end] if end < len(raw) else " "
-        if not (before in "._" or before.isalnum() or after in "._" or after.isalnum()):
-            return True
-    return False
-
-
+# --- bodies ----------------------------------------------------------------------------------
 def scan_body(body: bytes, is_json: bool) -> list[Hit]:
     """Every hit in a response body (JSON walked with paths, anything else as text)."""
-    hits: list[Hit] = []
-    if not _has_candidates(body[:MAX_TEXT].decode("utf-8", errors="replace")):
-        return hits
+    raw = body[:MAX_TEXT]
+    found = shapes(raw)
+    in_text = detectors(found, json=False)
     if is_json:
-        try:
-            document = json.loads(body[:MAX_TEXT])
-        except (ValueError, RecursionError):
-            document = None
-        if document is not None:
-            for name, value, where in _walk(document):
-                if len(value) < 6 and not _name_matters(name):
-                    continue  # too short to be any of it, unless the name says password
-                if value.isdigit() and not (_CARD_NAME.search(name) or _PHONE_NAME.search(name)):
-                    continue  # numeric ids and counters, however card-like their digits
-                hits += _field(name, value, where)
-                hits += _secrets(value, where)
-                hits += _pii(value, where)
-            return _unique(hits)
-    text = body[:MAX_TEXT].decode("utf-8", errors="replace")
-    return _unique([*_secrets(text, "body"), *_pii(text, "body")])
+        # the automaton reads UTF-8; JSON in UTF-16 or UTF-32 gets every detector
+        utf8 = json.detect_encoding(raw) in ("utf-8", "utf-8-sig")
+        in_json = detectors(found, json=True) if utf8 else DETECTORS
+        if in_json or in_text:  # else there is nothing to find, JSON or not
+            document = _parse(raw)
+            if document is not None:
+                return _json_hits(document, Plan.of(in_json)) if in_json else []
+    if not in_text:
+        return []
+    text = raw.decode("utf-8", errors="replace")
+    plan = Plan.of(in_text)
+    hits: dict[tuple[str, str], Hit] = {}
+    for kind, family, value in (_secrets(text) if plan.secret else []) + _pii(text, plan):
+        hits.setdefault((kind, value), Hit(kind, family, value, "body"))
+    return list(hits.values())
 
 
-@functools.lru_cache(maxsize=4096)
-def _name_matters(name: str) -> bool:
-    return bool(_PASSWORD_NAME.match(name) or _SECRET_NAME.search(name) or _PHONE_NAME.search(name))
+def _parse(raw: bytes) -> object:
+    """The JSON document, or None. orjson is twice as fast as the stdlib; what it refuses
+    (NaN, lone surrogates, UTF-16, nesting past 1024) goes to the stdlib, which decides. orjson
+    reads integers past 64 bits as floats: as text, such integers could not hold a card."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
-def _walk(document: object) -> Iterator[tuple[str, str, str]]:
-    """(field name, string value, JSON path) for every scalar, bounded."""
-    stack: list[tuple[str, object, str]] = [("", document, "$")]
-    seen = 0
-    while stack and seen < MAX_NODES:
-        name, node, path = stack.pop()
-        seen += 1
-        if isinstance(node, dict):
-            stack.extend((str(k), v, f"{path}.{k}") for k, v in reversed(list(node.items())))
-        elif isinstance(node, list):
-            stack.extend((name, v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
-        elif isinstance(node, str):
-            yield name, node, path
-        elif isinstance(node, int) and not isinstance(node, bool) and name:
-            yield name, str(node), path  # card numbers stored as numbers
+def _json_hits(document: object, plan: Plan) -> list[Hit]:
+    return over_candidates(document, plan, lambda candidates: _judge(candidates, plan))
 
 
-def _unique(hits: list[Hit]) -> list[Hit]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for hit in hits:
-        if (hit.kind, hit.value) not in seen:
-            seen.add((hit.kind, hit.value))
-            out.append(hit)
-    return out
+def _judge(candidates: Iterator[Candidate], plan: Plan) -> list[Hit]:
+    """Hits in document order, each (kind, value) at its first place only."""
+    hits: list[Hit] = []
+    seen: dict[str, set[str]] = {}  # kind: values
+    quiet: set[str] = set()  # values without a hit: they repeat in lists of records
+    paths = Paths()
+    by_name = plan.names or plan.hash
+    for name, value, frame, step in candidates:
+        if value in quiet and not name.matters:
+            continue
+        found = _pii(value, plan)
+        if plan.secret:
+            found[:0] = _secrets(value)
+        if by_name:
+            found[:0] = _field(name, value, plan)
+        if not found:
+            quiet.add(value)
+            continue
+        where = ""
+        for kind, family, text in found:
+            if text not in (known := seen.setdefault(kind, set())):
+                known.add(text)
+                where = where or paths(frame, step)
+                hits.append(Hit(kind, family, text, where))
+    return hits
