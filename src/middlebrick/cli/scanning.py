@@ -162,15 +162,8 @@ def scan(
             suppress=settings.suppress,
         )
         report = run_scan(scan_config, quiet=quiet)
-        if old is not None:
-            report = triage.compare(report, old)
-        emit(
-            report,
-            formats,
-            output=output,
-            output_dir=output_dir or _path(settings.output_dir),
-            fail_on=fail_on,
-            stderr=stderr,
+        report = finish(
+            report, old, formats, output, output_dir or _path(settings.output_dir), fail_on
         )
     gate(report, fail_on, grade)
 
@@ -213,17 +206,25 @@ def audit(
             skip=tuple(skip or settings.skip),
             suppress=settings.suppress,
         )
-        if old is not None:
-            report = triage.compare(report, old)
-        emit(
-            report,
-            formats,
-            output=output,
-            output_dir=output_dir or _path(settings.output_dir),
-            fail_on=fail_on,
-            stderr=stderr,
+        report = finish(
+            report, old, formats, output, output_dir or _path(settings.output_dir), fail_on
         )
     gate(report, fail_on, grade)
+
+
+def finish(
+    report: Report,
+    baseline: Report | None,
+    formats: list[str],
+    output: Path | None,
+    output_dir: Path | None,
+    fail_on: Severity | None,
+) -> Report:
+    """Compare with the baseline, if any, and write the report in every format asked for."""
+    if baseline is not None:
+        report = triage.compare(report, baseline)
+    emit(report, formats, output=output, output_dir=output_dir, fail_on=fail_on, stderr=stderr)
+    return report
 
 
 def gate(report: Report, fail_on: Severity | None, min_grade: Grade | None) -> None:
