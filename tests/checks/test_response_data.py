@@ -17,7 +17,16 @@ from middlebrick.report import WRITERS
 
 from checks.conftest import scan_now
 from targets.clean import PASSWORD, USER
-from targets.leaks import AWS_KEY, BCRYPT, CARD, IBAN, SSN, benign_api, leaky_api
+from targets.leaks import (
+    AWS_KEY,
+    BCRYPT,
+    CARD,
+    IBAN,
+    SESSION_JWT,
+    SSN,
+    benign_api,
+    leaky_api,
+)
 
 CREDS = SecretStr(f"{USER}:{PASSWORD}")
 CHECKS = ("MB-DATA-011", "MB-DATA-012", "MB-DATA-013", "MB-DATA-014")
@@ -44,7 +53,8 @@ def test_personal_data_in_response_flags_cards_ssns_ibans(leaky: tuple[str, list
 def test_secret_in_response_flags_aws_key(leaky: tuple[str, list]) -> None:
     _, found = leaky
     assert [(f[1], f[2]) for f in found if f[0] == "MB-DATA-012"] == [
-        ("AWS access key id at $.aws_access_key_id in the answer to /config", Severity.CRITICAL)
+        ("AWS access key id at $.aws_access_key_id in the answer to /config", Severity.CRITICAL),
+        ("JSON Web Token at $[0].session in the answer to /sessions", Severity.HIGH),
     ]
 
 
@@ -90,7 +100,7 @@ def test_planted_values_are_masked_in_every_report_format() -> None:
         }
     json.loads(outputs["json"])
     for output in outputs.values():
-        for planted in (CARD, SSN, IBAN, AWS_KEY, BCRYPT, PASSWORD):
+        for planted in (CARD, SSN, IBAN, AWS_KEY, BCRYPT, PASSWORD, SESSION_JWT):
             assert planted not in output
 
 
@@ -114,6 +124,11 @@ BENIGN_CORPUS = [
     {"token_type": "bearer", "expires_in": 3600},
     {"isbn": "978-3-16-148410-0", "doi": "10.1000/182"},
     {"geo": [52.520008, 13.404954], "zip": "10115"},
+    # three base64url JSON parts, but not a JOSE header (no "alg"): a pagination cursor
+    {
+        "next_cursor": "eyJhZnRlciI6Im9fMTg0MiIsImxpbWl0Ijo1MH0"
+        ".eyJ2IjoyLCJzb3J0IjoiY3JlYXRlZCJ9.c2lnbmF0dXJlLW5vdC1hLWtleQ"
+    },
 ]
 
 

@@ -3,6 +3,9 @@ realistic but benign data (ids, UUIDs, digests, timestamps, masked values, sampl
 
 from __future__ import annotations
 
+import base64
+import json
+
 from flask import Flask, Response, jsonify
 
 from targets.clean import PASSWORD, USER
@@ -15,12 +18,34 @@ AWS_KEY = "AKIAIOSFODNN7EXAMPLQ"
 BCRYPT = "$2b$12$" + "a" * 22 + "b" * 31
 
 
+def _jwt(claims: dict[str, object], signature: str) -> str:
+    def part(value: dict[str, object]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.{signature}"
+
+
+# other people's sessions in a list of records: somebody else's bearer credentials
+SESSION_JWT = _jwt({"sub": "4711", "role": "admin"}, "q3Vx9TzP0kLm2NbR7sYwE1aJ5cHd8fGi")
+# what a token endpoint issues to its caller, and a Firebase web config: both are benign
+ISSUED_JWT = _jwt({"sub": "carol", "scope": "orders:read"}, "Zx8Kp2Lm9Qr4Tv6Wy1Ab3Cd5Ef7Gh0Ij")
+FIREBASE_KEY = "AIzaSyB3xQ9vN2mK7pL4rT8wZ1cF6hJ0dG5sE2a"
+
+
 def leaky_api() -> Flask:
     app = Flask("leaky-data")
 
     @app.get("/")
     def index() -> Response:
-        return jsonify(links={"customers": "/customers", "config": "/config", "me": "/me"})
+        return jsonify(
+            links={
+                "customers": "/customers",
+                "config": "/config",
+                "me": "/me",
+                "sessions": "/sessions",
+            }
+        )
 
     @app.get("/customers")
     def customers() -> Response:
@@ -34,6 +59,15 @@ def leaky_api() -> Flask:
     @app.get("/config")
     def config() -> Response:
         return jsonify(aws_access_key_id=AWS_KEY, region="eu-west-1")
+
+    @app.get("/sessions")
+    def sessions() -> Response:
+        return jsonify(
+            [
+                {"user": "ann", "session": SESSION_JWT, "ip": "10.0.0.7"},
+                {"user": "ben", "session": None, "ip": "10.0.0.9"},
+            ]
+        )
 
     @app.get("/me")
     def me() -> Response:
@@ -52,7 +86,32 @@ def benign_api() -> Flask:
 
     @app.get("/")
     def index() -> Response:
-        return jsonify(links={"orders": "/orders", "me": "/me", "build": "/build"})
+        return jsonify(
+            links={
+                "orders": "/orders",
+                "me": "/me",
+                "build": "/build",
+                "token": "/token",
+                "web-config": "/web-config",
+            }
+        )
+
+    @app.get("/token")
+    def token() -> Response:
+        # an OAuth 2.0 token response (RFC 6749, 5.1): the caller's own token
+        return jsonify(access_token=ISSUED_JWT, token_type="Bearer", expires_in=3600)
+
+    @app.get("/web-config")
+    def web_config() -> Response:
+        return jsonify(
+            firebase={
+                "apiKey": FIREBASE_KEY,
+                "authDomain": "orders-prod.firebaseapp.com",
+                "projectId": "orders-prod",
+                "appId": "1:901234567890:web:7a1b2c3d4e5f6a7b",
+            },
+            mapbox_access_token="pk.eyJ1Ijoib3JkZXJzIiwiYSI6ImNsMnF6In0.Qm9yZWRfcHVibGljX3Rva2Vu",
+        )
 
     @app.get("/orders")
     def orders() -> Response:

@@ -116,12 +116,21 @@ def secret_in_response(ctx: Context) -> Iterator[RawFinding]:
     keys), a private key, a database connection string with its password, or a random-looking
     value under a secret-looking name (`client_secret`, `api_key`, `access_token`…).
 
+    A JSON Web Token is reported where it is somebody's session rather than the caller's own:
+    inside a list of records, under a field that is not a token field, or in a page or error
+    text. A token in a top-level token field (`access_token`, `id_token`, `token`…) is the API
+    issuing the caller's own and is not reported; nor is the Google API key of a Firebase web
+    configuration (public by design: Firebase's own documentation says so; such keys are
+    restricted by referrer and by security rules, not kept secret).
+
     Critical for cloud keys, private keys, live payment keys and connection strings. Values are
     matched by format or by name *and* randomness, so `"api_key": "your-key-here"` and sample
     values are not reported.
     """
     for ex, hits in _hits(ctx, "secret"):
         for hit in hits:
+            if _issued_token(hit, ex) or _firebase_web_key(hit, ex):
+                continue
             yield ctx.finding(
                 ex,
                 f"{hit.kind} at {hit.where} in the answer to {_path(ex)}",
@@ -131,6 +140,35 @@ def secret_in_response(ctx: Context) -> Iterator[RawFinding]:
                 excerpt=_excerpt([hit]),
                 secrets=[hit.value],
             )
+
+
+# fields in which an API hands the caller its own token (OAuth 2.0 token responses, logins)
+_ISSUED = re.compile(r"(?:access|id|refresh|auth|session|bearer)?_?(?:token|jwt)$", re.IGNORECASE)
+_TOP_LEVEL = re.compile(r"^\$(?:\.[^.\[]+){1,2}$")  # $.token, $.data.access_token: no list
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_TOKEN_RESPONSE = re.compile(r'"(?:token_type|expires_in)"\s*:')
+_FIREBASE_SIBLINGS = re.compile(
+    r"authDomain|messagingSenderId|firebaseapp\.com|firebaseio\.com|projectId"
+)
+
+
+def _issued_token(hit: Hit, ex: Exchange) -> bool:
+    """The caller's own token, issued to it: a token-named field at most one object deep with no
+    list on the way, holding a JWT or beside OAuth 2.0's `token_type`/`expires_in`."""
+    if not _TOP_LEVEL.match(hit.where) or not _ISSUED.match(hit.where.rpartition(".")[2]):
+        return False
+    if hit.kind == "JSON Web Token" or _JWT.fullmatch(hit.value):
+        return True
+    return ex.response is not None and bool(_TOKEN_RESPONSE.search(ex.response.text(1 << 20)))
+
+
+def _firebase_web_key(hit: Hit, ex: Exchange) -> bool:
+    """A Google API key beside the other members of a Firebase web app configuration."""
+    if not hit.value.startswith("AIza") or ex.response is None:
+        return False
+    text = ex.response.text(1 << 20)
+    at = text.find(hit.value)
+    return at != -1 and bool(_FIREBASE_SIBLINGS.search(text, max(0, at - 600), at + 600))
 
 
 @check(

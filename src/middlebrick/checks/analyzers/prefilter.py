@@ -66,6 +66,7 @@ _SHAPES: tuple[tuple[Shape, bytes], ...] = (
     (
         Shape.SECRET,
         rb"AKIA|ASIA|gh[pousr]_|github_pat_|xox[baprs]-|[sr]k_live_|AIza|PRIVATE KEY-----|"
+        rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ|"
         rb"(?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqps?):\\?/\\?/",
     ),
     (Shape.SSN, rb"[0-9]{3}-[0-9]{2}-[0-9]{4}"),
