@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -45,8 +46,25 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            envvar="MIDDLEBRICK_LOG_LEVEL",
+            metavar="LEVEL",
+            help="Diagnostic log on stderr: error, warning, info or debug (one line per request).",
+        ),
+    ] = None,
+    log_file: Annotated[
+        Path | None,
+        typer.Option("--log-file", help="Write the diagnostic log to this file (level: info)."),
+    ] = None,
 ) -> None:
     """middlebrick: API security scanner."""
+    from middlebrick.cli import logs
+
+    with boundary():
+        logs.configure(log_level, log_file)
 
 
 def die(message: str, code: int) -> NoReturn:

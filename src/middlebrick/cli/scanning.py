@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from middlebrick import project, triage
-from middlebrick.cli import app, boundary, escape, stderr
+from middlebrick.cli import app, boundary, escape, logs, stderr
 from middlebrick.cli.outputs import check_formats, emit, load_report
 from middlebrick.config import ScanConfig, parse_header
 from middlebrick.errors import ConfigError
@@ -161,6 +161,7 @@ def scan(
             skip_checks=tuple(skip or settings.skip),
             suppress=settings.suppress,
         )
+        logs.protect(scan_config)
         report = run_scan(scan_config, quiet=quiet)
         report = finish(
             report, old, formats, output, output_dir or _path(settings.output_dir), fail_on

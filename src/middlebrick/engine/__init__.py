@@ -16,7 +16,7 @@ from middlebrick.checks._check import Check
 from middlebrick.checks._context import Origin, Sender, Target
 from middlebrick.config import ScanConfig
 from middlebrick.engine import context, discovery, findings, recon
-from middlebrick.engine.events import Note, OnEvent, Phase, ignore
+from middlebrick.engine.events import Note, OnEvent, Phase, ignore, logged
 from middlebrick.engine.runner import OUT_OF_BUDGET, Progress, run_active, run_passive, unanswered
 from middlebrick.engine.scope import Scope
 from middlebrick.errors import ConfigError
@@ -62,6 +62,7 @@ def masker_for(config: ScanConfig) -> Masker:
 async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     """Scan the target `config` names and return the report. Raises `MiddlebrickError` only when
     the scan cannot run at all (bad configuration, unreachable target, unreadable spec)."""
+    on_event = logged(on_event)
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     selected = select_checks(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import ssl
 import time
 import zlib
@@ -22,7 +23,15 @@ import aiohttp
 from yarl import URL
 
 from middlebrick.errors import SpecError
-from middlebrick.http.exchange import ErrorKind, Exchange, Headers, Masker, Request, Response
+from middlebrick.http.exchange import (
+    ErrorKind,
+    Exchange,
+    Headers,
+    Masker,
+    Request,
+    Response,
+    url_for_log,
+)
 
 USER_AGENT = "middlebrick/{version} (+API security scan)"
 MAX_HEADER_LINE = 64 * 1024  # aiohttp's 8 KiB default refuses real-world cookie and CSP lines
@@ -36,6 +45,8 @@ RETAINED_BODIES = 64 << 20
 RETAINED_HEAD = 16 << 10
 MAX_RETRY_AFTER = 10.0  # seconds a 429/503 may pause the scan for, at most
 MIN_RATE = 0.5  # requests per second that halving on a 429 never goes below
+
+log = logging.getLogger("middlebrick.http")
 
 
 class BudgetExhausted(Exception):
@@ -215,6 +226,15 @@ class HttpClient:
                 elapsed_ms=(time.perf_counter() - started) * 1000,
             )
             self.exchanges.append(exchange)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %s (%.0f ms, %d bytes)",
+                    method,
+                    url_for_log(url),
+                    response.status if response else f"error: {exchange.error}",
+                    exchange.elapsed_ms,
+                    len(response.body) if response else 0,
+                )
             return exchange
 
     async def _exchange(

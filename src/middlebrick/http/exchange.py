@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from middlebrick.model import ExchangeRecord, Header, RecordedRequest, RecordedResponse
 
@@ -223,3 +223,17 @@ def _excerpt(masker: Masker, text: str) -> str:
 
 def _record_headers(headers: Iterable[tuple[str, str]], masker: Masker) -> list[Header]:
     return [Header(name=k, value=masker.mask_header(k, v)) for k, v in headers]
+
+
+def url_for_log(url: str) -> str:
+    """`url` with every query value masked and no user info: what a log line may show of a URL
+    whose query could carry a token nobody has identified yet."""
+    parts = urlsplit(url)
+    if not parts.query and "@" not in parts.netloc:
+        return url
+    query = "&".join(
+        f"{name}={mask_value(value)}" if sep else name
+        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
