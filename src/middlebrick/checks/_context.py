@@ -105,6 +105,22 @@ class Context:
     protected_urls: frozenset[str] = frozenset()  # answered 401/403 without credentials
     spec: ApiSpec | None = None
     spec_exchange: Exchange | None = None  # where the scan found the API description, if it did
+    # (method, url) -> answered exchanges, built on first use and extended as requests are recorded
+    _by_request: dict[tuple[str, str], list[Exchange]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _indexed: int = field(default=0, init=False, repr=False)
+
+    def at(self, url: str, method: str = "GET") -> list[Exchange]:
+        """The recorded exchanges of `method url` that got a response, in order. A check that
+        looks up each operation's exchanges would otherwise read every exchange per operation."""
+        if self._indexed < len(self.recorded):
+            for ex in self.recorded[self._indexed :]:
+                if ex.response is not None:
+                    key = (ex.request.method, ex.request.url)
+                    self._by_request.setdefault(key, []).append(ex)
+            self._indexed = len(self.recorded)
+        return self._by_request.get((method, url), [])
 
     def exchanges(
         self,

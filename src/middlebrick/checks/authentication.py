@@ -31,15 +31,15 @@ _REFUSAL = re.compile(
 
 def _anonymous(ctx: Context, url: str, method: str = "GET") -> Exchange | None:
     """The baseline request of `method url` without credentials."""
-    for ex in ctx.exchanges(authenticated=False):
-        if ex.request.url == url and ex.request.method == method and not _probe_headers(ex):
+    for ex in ctx.at(url, method):
+        if not ex.request.authenticated and not _probe_headers(ex):
             return ex
     return None
 
 
 def _authenticated(ctx: Context, url: str) -> Exchange | None:
-    for ex in ctx.exchanges(authenticated=True):
-        if ex.request.url == url and ex.request.method == "GET" and ex.ok:
+    for ex in ctx.at(url):
+        if ex.request.authenticated and ex.ok:
             return ex
     return None
 

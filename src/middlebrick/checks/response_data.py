@@ -304,10 +304,8 @@ def undeclared_response_properties(ctx: Context) -> Iterator[RawFinding]:
             continue
         extra: set[str] = set()
         evidence = None
-        for ex in ctx.exchanges(success=True):
-            if ex.request.url != op.url or ex.request.method != "GET" or ex.response is None:
-                continue
-            if not ex.response.looks_like_json():
+        for ex in ctx.at(op.url):
+            if not ex.ok or ex.response is None or not ex.response.looks_like_json():
                 continue
             document = json.loads(ex.response.body)
             for obj, schema in _objects(document, spec, op.response_schemas[0]):
