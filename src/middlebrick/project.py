@@ -81,10 +81,15 @@ def load(path: Path) -> ProjectConfig:
         raise ConfigError(f"{path}: not valid YAML ({_first_line(exc)})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return parse(data, str(path))
+
+
+def parse(data: dict[str, object], where: str) -> ProjectConfig:
+    """Validate settings read from a file (`where` names the place in errors)."""
     for key in _CREDENTIAL_KEYS:
         if key in data:
             raise ConfigError(
-                f"{path}: `{key}` would put a credential in the file; name the environment "
+                f"{where}: `{key}` would put a credential in the file; name the environment "
                 f"variable that holds it instead (auth_env, bearer_env, headers_env)"
             )
     data = {str(k).replace("_", "-") if str(k) in _DASHED else str(k): v for k, v in data.items()}
@@ -92,8 +97,8 @@ def load(path: Path) -> ProjectConfig:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{where}: {field}: {first['msg']}") from None
 
 
 _DASHED = ("fail_on", "min_grade", "output_dir")

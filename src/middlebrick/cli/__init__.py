@@ -4,6 +4,7 @@ scan could not run.
 
     __init__   the Typer app, the error boundary
     scanning   scan, audit: settings from options and .middlebrick.yml, outputs, the CI gate
+    fleet      scan-many (a scan per target of a fleet file, a table of grades)
     reports    report (re-render a saved report), diff (compare two)
     info       checks, demo
     explain    explain (a check's fix per framework and scheme, the CWE table)
@@ -99,6 +100,6 @@ def main() -> None:
 
 
 # the commands register themselves on `app`
-from middlebrick.cli import explain, info, mcp_command, reports, scanning  # noqa: E402
+from middlebrick.cli import explain, fleet, info, mcp_command, reports, scanning  # noqa: E402
 
-__all__ = ["app", "explain", "info", "main", "mcp_command", "reports", "scanning"]
+__all__ = ["app", "explain", "fleet", "info", "main", "mcp_command", "reports", "scanning"]
