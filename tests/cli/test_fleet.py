@@ -24,7 +24,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run(tmp_path: Path, text: str, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _run(tmp_path: Path, text: str, *args: str, env: dict[str, str] | None = None):
     fleet = tmp_path / "targets.yml"
     fleet.write_text(text)
     return CliRunner().invoke(
