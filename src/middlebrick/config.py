@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,11 +43,30 @@ class ScanConfig(BaseModel):
     )
     checks: tuple[str, ...] = Field(default=(), description="Only these check ids; empty: all.")
     skip_checks: tuple[str, ...] = ()
+    pin: tuple[tuple[str, tuple[str, ...]], ...] = Field(
+        default=(),
+        description=(
+            "Host -> addresses admitted by a target policy. When set, connections go only to these"
+            " addresses and any other host is refused: names are never resolved again."
+        ),
+    )
 
     @field_validator("target")
     @classmethod
     def _http_url(cls, value: str) -> str:
         return normalise_target(value)
+
+    @field_validator("pin")
+    @classmethod
+    def _addresses_only(
+        cls, value: tuple[tuple[str, tuple[str, ...]], ...]
+    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        for host, addresses in value:
+            if not host or not addresses:
+                raise ValueError(f"pin {host!r}: a host and at least one address")
+            for address in addresses:
+                ipaddress.ip_address(address)  # a name here would be resolved after all
+        return value
 
     @field_validator("auth")
     @classmethod

@@ -72,7 +72,9 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
     if config.spec:
         on_event(Phase("spec", config.spec))
         if config.spec.startswith(("http://", "https://")):
-            text = await fetch_document(config.spec, verify=verify, seconds=config.timeout)
+            text = await fetch_document(
+                config.spec, verify=verify, seconds=config.timeout, pin=config.pin
+            )
             doc = loader.parse(text, config.spec)
         else:
             doc = await asyncio.to_thread(loader.load, config.spec)
@@ -91,6 +93,7 @@ async def scan(config: ScanConfig, on_event: OnEvent = ignore) -> Report:
         deadline=clock + config.budget,
         body_cap=config.body_cap,
         verify=verify,
+        pin=config.pin,
     ) as client:
         on_event(Phase("recon", config.target))
         try:

@@ -19,6 +19,7 @@ from middlebrick.errors import ScopeViolation
 from middlebrick.http import tls
 from middlebrick.http.client import HttpClient
 from middlebrick.http.exchange import Exchange
+from middlebrick.http.guard import NotPinned, Pins
 from middlebrick.spec.operations import ApiSpec, Operation
 
 
@@ -64,14 +65,21 @@ def make_sender(client: HttpClient, scope: Scope, config: ScanConfig) -> Sender:
 
 
 def make_handshaker(client: HttpClient, target: Target, config: ScanConfig):  # type: ignore[no-untyped-def]
+    pins = Pins.of(config.pin)
+
     async def handshake(**options: object) -> tls.Handshake:
         timeout = max(0.1, min(config.timeout, client.remaining))
+        try:
+            connect_to = pins.addresses(target.origin.host)
+        except NotPinned as exc:
+            return tls.Handshake(ok=False, error=str(exc))
         return await asyncio.to_thread(
             tls.handshake,
             target.origin.host,
             target.origin.port,
             ca_bundle=config.ca_bundle,
             timeout=timeout,
+            connect_to=connect_to,
             **options,  # type: ignore[arg-type]
         )
 

@@ -32,6 +32,7 @@ from middlebrick.http.exchange import (
     Response,
     url_for_log,
 )
+from middlebrick.http.guard import NotPinned, Pin, PinnedResolver, Pins
 
 USER_AGENT = "middlebrick/{version} (+API security scan)"
 MAX_HEADER_LINE = 64 * 1024  # aiohttp's 8 KiB default refuses real-world cookie and CSP lines
@@ -69,6 +70,9 @@ class HttpClient:
     (`auto_decompress=False`, our `Decoder` bounds decompressed size), keeps no cookies (every
     request carries exactly the credentials a check asked for), and sends URLs as given.
 
+    With a `pin` (host -> addresses, see `http.guard`), it connects only to the pinned addresses
+    and refuses any other host: names are not resolved again after a policy admitted them.
+
     A 429 (or a 503 with `Retry-After`) pauses every request for the time the target asks (at
     most `MAX_RETRY_AFTER`, never past the deadline), halves the request rate for the rest of the
     scan, and is retried once; `throttled` and `rate` tell the engine, which tells the user.
@@ -85,8 +89,10 @@ class HttpClient:
         deadline: float,
         body_cap: int,
         verify: ssl.SSLContext,
+        pin: Pin = (),
     ) -> None:
         self._masker = masker
+        self._pins = Pins.of(pin)
         self._timeout = timeout
         self._deadline = deadline
         self._body_cap = body_cap
@@ -109,7 +115,7 @@ class HttpClient:
         self.throttled: Counter[int] = Counter()  # 429/503 answers that asked the scan to wait
         self.bodies_shortened = 0  # bodies kept to their first RETAINED_HEAD bytes
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=concurrency, ssl=verify),
+            connector=_connector(verify, self._pins, limit=concurrency),
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             trust_env=False,
@@ -240,9 +246,11 @@ class HttpClient:
     async def _exchange(
         self, method: str, url: str, headers: dict[str, str], body: bytes, head: list[int]
     ) -> tuple[Response, list[tuple[str, str]]]:
+        target = URL(url, encoded=True)
+        self._pins.addresses(target.raw_host or "")  # IP literals never reach the resolver
         async with self._session.request(
             method,
-            URL(url, encoded=True),
+            target,
             headers=headers,
             data=body or None,
             allow_redirects=False,
@@ -426,15 +434,27 @@ def _zlib_header(head: bytes) -> bool:
     return head[0] & 0x0F == 8 and ((head[0] << 8) | head[1]) % 31 == 0
 
 
-async def fetch_document(url: str, *, verify: ssl.SSLContext, seconds: float) -> str:
-    """GET a document the user named (an OpenAPI spec URL), capped at `MAX_DOCUMENT` bytes."""
+def _connector(verify: ssl.SSLContext, pins: Pins, *, limit: int = 100) -> aiohttp.TCPConnector:
+    if not pins:
+        return aiohttp.TCPConnector(limit=limit, ssl=verify)
+    return aiohttp.TCPConnector(
+        limit=limit, ssl=verify, resolver=PinnedResolver(pins), use_dns_cache=False
+    )
+
+
+async def fetch_document(url: str, *, verify: ssl.SSLContext, seconds: float, pin: Pin = ()) -> str:
+    """GET a document the user named (an OpenAPI spec URL), capped at `MAX_DOCUMENT` bytes;
+    with a `pin`, only from a pinned host and address."""
+    pins = Pins.of(pin)
     try:
+        target = URL(url, encoded=True)
+        pins.addresses(target.raw_host or "")
         async with (
             asyncio.timeout(seconds),
             aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=verify), auto_decompress=False
+                connector=_connector(verify, pins), auto_decompress=False, trust_env=False
             ) as session,
-            session.get(URL(url, encoded=True), allow_redirects=False) as resp,
+            session.get(target, allow_redirects=False) as resp,
         ):
             if resp.status != 200:
                 raise SpecError(f"spec URL {url} answered HTTP {resp.status}")
@@ -460,6 +480,10 @@ def classify(exc: BaseException, *, https: bool = False) -> tuple[ErrorKind, str
     """Name the network failure behind a client error in words a user can act on (`https`: the
     request was for an https URL, so a connection lost while connecting was lost in the TLS
     handshake)."""
+    if isinstance(exc, NotPinned):
+        return ErrorKind.DNS, str(exc)
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) and isinstance(exc.os_error, NotPinned):
+        return ErrorKind.DNS, str(exc.os_error)
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert = exc.certificate_error
         message = getattr(cert, "verify_message", None) or str(cert)

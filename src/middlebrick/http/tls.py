@@ -11,6 +11,7 @@ import ipaddress
 import socket
 import ssl
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,8 +74,12 @@ def handshake(
     maximum: str | None = None,
     ciphers: str | None = None,
     timeout: float = 5.0,
+    connect_to: Sequence[str] = (),
 ) -> Handshake:
-    """Connect, handshake with the given constraints, and report what was negotiated."""
+    """Connect, handshake with the given constraints, and report what was negotiated.
+
+    `connect_to`: the addresses a pinned scan admitted for `host`, tried in turn instead of
+    resolving it; SNI and the certificate's name are still judged against `host`."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if verify:
         ctx.load_verify_locations(cafile=str(ca_bundle)) if ca_bundle else ctx.load_default_certs()
@@ -103,7 +108,7 @@ def handshake(
         sni_arg = sni
     try:
         with (
-            socket.create_connection((host, port), timeout=timeout) as raw,
+            _connect(host, port, connect_to, timeout) as raw,
             ctx.wrap_socket(raw, server_hostname=sni_arg) as tls,
         ):
             der = tls.getpeercert(binary_form=True)
@@ -127,6 +132,19 @@ def handshake(
         return Handshake(ok=False, error=f"{type(exc).__name__}: {exc}")
     except OSError as exc:
         return Handshake(ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
+def _connect(host: str, port: int, addresses: Sequence[str], timeout: float) -> socket.socket:
+    if not addresses:
+        return socket.create_connection((host, port), timeout=timeout)
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout=timeout)
+        except OSError as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
 
 
 def parse_certificate(der: bytes) -> Certificate | None:

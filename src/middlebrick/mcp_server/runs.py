@@ -62,10 +62,12 @@ async def scan(config: ScanConfig, ctx: Context) -> Report:
 
 
 async def audit_url(url: str, allow: AllowList) -> Report:
-    """Fetch the document (allow-list first), audit it from a temporary file, and name it by
-    its URL in the report."""
-    await allow.check(url, what="spec URL")
-    text = await fetch_document(url, verify=tls_context(None, False), seconds=SPEC_FETCH_TIMEOUT)
+    """Fetch the document (allow-list first, then only from the admitted addresses), audit it
+    from a temporary file, and name it by its URL in the report."""
+    admitted = await allow.admit(url, what="spec URL")
+    text = await fetch_document(
+        url, verify=tls_context(None, False), seconds=SPEC_FETCH_TIMEOUT, pin=admitted.pin
+    )
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="middlebrick-mcp-") as folder:
         path = Path(folder) / f"spec{suffix if suffix in ('.json', '.yaml', '.yml') else ''}"

@@ -24,6 +24,7 @@ from middlebrick import __version__, engine
 from middlebrick.checks import ALL, BY_ID
 from middlebrick.config import ScanConfig
 from middlebrick.errors import ConfigError, MiddlebrickError
+from middlebrick.http.guard import pin_of
 from middlebrick.mcp_server import results, runs
 from middlebrick.mcp_server.store import MAX_REPORTS, Reports
 from middlebrick.mcp_server.targets import AllowList
@@ -128,10 +129,11 @@ def build(allow: AllowList) -> MCPServer[Any]:
                 raise ConfigError(
                     f"budget_s takes 0 < seconds <= {MAX_BUDGET_S:g}, not {budget_s:g}"
                 )
-            await allow.check(url)
+            admitted = [await allow.admit(url)]
             if spec is not None and _is_url(spec):
-                await allow.check(spec, what="spec URL")
+                admitted.append(await allow.admit(spec, what="spec URL"))
             config = ScanConfig(
+                pin=pin_of(*admitted),
                 target=url,
                 spec=spec,
                 auth=_secret("auth_env", auth_env, basic=True),
