@@ -215,14 +215,7 @@ def request_for(
     """The body, the headers and the delivery id of one alert."""
     body = json.dumps(slack_message(alert) if slack else payload(alert)).encode()
     ident = delivery_id or uuid.uuid4().hex
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "middlebrick-alerts",
-        "X-Middlebrick-Event": alert.kind.value,
-        "X-Middlebrick-Delivery": ident,
-        "X-Middlebrick-Signature": sign(body, secret),
-    }
-    return body, headers, ident
+    return body, signed_headers(body, secret, alert.kind.value, ident), ident
 
 
 async def attempt(
@@ -243,6 +236,22 @@ async def attempt(
         return None, (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
+def signed_headers(body: bytes, secret: str, event: str, delivery_id: str) -> dict[str, str]:
+    """The headers of one attempt (signed now: each retry carries a fresh timestamp)."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "middlebrick-alerts",
+        "X-Middlebrick-Event": event,
+        "X-Middlebrick-Delivery": delivery_id,
+        "X-Middlebrick-Signature": sign(body, secret),
+    }
+
+
+def delay_before(attempt: int, backoff: tuple[float, ...] = BACKOFF) -> float:
+    """Seconds to wait before attempt number `attempt` + 1."""
+    return backoff[min(attempt - 1, len(backoff) - 1)]
+
+
 async def deliver(
     url: str,
     alert: Alert,
@@ -255,11 +264,11 @@ async def deliver(
     """Deliver `alert` in this process, retrying with backoff (Celery workers retry through the
     queue instead, `middlebrick.worker`). Each attempt is signed afresh (a new timestamp) and keeps
     the delivery id."""
-    body, headers, ident = request_for(alert, secret, slack=slack)
+    body, _, ident = request_for(alert, secret, slack=slack)
     record = Delivery(ident, url, alert.kind.value)
     async with aiohttp.ClientSession() as session:
         for number in range(1, attempts + 1):
-            headers["X-Middlebrick-Signature"] = sign(body, secret)
+            headers = signed_headers(body, secret, alert.kind.value, ident)
             status, error = await attempt(session, url, body, headers)
             record.attempts, record.status, record.error = number, status, error
             record.log.append(f"attempt {number}: " + (f"HTTP {status}" if status else f"{error}"))
@@ -267,5 +276,5 @@ async def deliver(
                 record.delivered = True
                 break
             if number < attempts:
-                await asyncio.sleep(backoff[min(number - 1, len(backoff) - 1)])
+                await asyncio.sleep(delay_before(number, backoff))
     return record

@@ -112,46 +112,48 @@ def test_nothing_the_spec_names_elsewhere_is_contacted(tmp_path: object) -> None
     from pathlib import Path
 
     target_log, other_log = Log(), Log()
-    with serve(recording_app(other_log)) as other:
-        with serve(recording_app(target_log, foreign=other.url)) as served:
-            spec = {
-                "openapi": "3.0.3",
-                "info": {"title": "t", "version": "1"},
-                "externalDocs": {"url": f"{other.url}/docs"},
-                "servers": [{"url": f"{other.url}/"}, {"url": "http://169.254.169.254/latest"}],
-                "paths": {
-                    "/items": {
-                        "get": {
-                            "responses": {"200": {"$ref": f"{other.url}/remote.json#/ok"}},
-                        }
-                    },
-                    "/me": {
-                        "get": {
-                            "security": [{"oauth": []}],
-                            "responses": {"200": {"description": "ok"}},
-                        }
-                    },
-                },
-                "components": {
-                    "securitySchemes": {
-                        "oauth": {
-                            "type": "oauth2",
-                            "flows": {
-                                "authorizationCode": {
-                                    "authorizationUrl": f"{other.url}/authorize",
-                                    "tokenUrl": f"{other.url}/token",
-                                    "scopes": {},
-                                }
-                            },
-                        }
+    with (
+        serve(recording_app(other_log)) as other,
+        serve(recording_app(target_log, foreign=other.url)) as served,
+    ):
+        spec = {
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "externalDocs": {"url": f"{other.url}/docs"},
+            "servers": [{"url": f"{other.url}/"}, {"url": "http://169.254.169.254/latest"}],
+            "paths": {
+                "/items": {
+                    "get": {
+                        "responses": {"200": {"$ref": f"{other.url}/remote.json#/ok"}},
                     }
                 },
-            }
-            path = Path(str(tmp_path)) / "openapi.json"
-            path.write_text(json.dumps(spec))
-            report = asyncio.run(
-                scan(ScanConfig(target=served.url, spec=str(path), auth=SecretStr("u:p")))
-            )
+                "/me": {
+                    "get": {
+                        "security": [{"oauth": []}],
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                },
+            },
+            "components": {
+                "securitySchemes": {
+                    "oauth": {
+                        "type": "oauth2",
+                        "flows": {
+                            "authorizationCode": {
+                                "authorizationUrl": f"{other.url}/authorize",
+                                "tokenUrl": f"{other.url}/token",
+                                "scopes": {},
+                            }
+                        },
+                    }
+                }
+            },
+        }
+        path = Path(str(tmp_path)) / "openapi.json"
+        path.write_text(json.dumps(spec))
+        report = asyncio.run(
+            scan(ScanConfig(target=served.url, spec=str(path), auth=SecretStr("u:p")))
+        )
     assert other_log.entries == []
     assert {"/items", "/me"} <= set(target_log.paths)
     assert all(ex.request.url.startswith(served.url) for ex in report.exchanges)

@@ -9,6 +9,8 @@ scan could not run.
     info       checks, demo
     explain    explain (a check's fix per framework and scheme, the CWE table)
     mcp_command  mcp (the MCP server in middlebrick.mcp_server, over stdio or HTTP)
+    worker     worker (a Celery worker running the dashboard's and fleet scans)
+    serve      serve (the dashboard in middlebrick.web, on uvicorn)
 """
 
 from __future__ import annotations
@@ -100,6 +102,26 @@ def main() -> None:
 
 
 # the commands register themselves on `app`
-from middlebrick.cli import explain, fleet, info, mcp_command, reports, scanning  # noqa: E402
+from middlebrick.cli import (  # noqa: E402
+    explain,
+    fleet,
+    info,
+    mcp_command,
+    reports,
+    scanning,
+    serve,
+    worker,
+)
 
-__all__ = ["app", "explain", "fleet", "info", "main", "mcp_command", "reports", "scanning"]
+__all__ = [
+    "app",
+    "explain",
+    "fleet",
+    "info",
+    "main",
+    "mcp_command",
+    "reports",
+    "scanning",
+    "serve",
+    "worker",
+]

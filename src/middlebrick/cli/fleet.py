@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from middlebrick import fleet, triage
+from middlebrick import fleet, project, triage
 from middlebrick.cli import app, boundary, escape, stderr
 from middlebrick.cli.outputs import check_formats, emit
 from middlebrick.cli.scanning import FailOnOption, MinGradeOption, grade_option
+from middlebrick.config import ScanConfig
 from middlebrick.errors import ConfigError
 from middlebrick.model import Severity
 
@@ -44,17 +46,31 @@ def scan_many(
     ] = "text",
     fail_on: FailOnOption = None,
     min_grade: MinGradeOption = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MIDDLEBRICK_BROKER_URL",
+            help="Send the scans to Celery workers through this Redis broker (credentials are "
+            "then read from the workers' environment, by the names in FILE).",
+            show_default=False,
+        ),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Scan in this process even if a broker is set.")
+    ] = False,
 ) -> None:
     """Scan every API listed in FILE and print a grade per target."""
     with boundary():
         targets = fleet.load(file)
-        # every target's settings, credentials included, are checked before anything is sent
-        scans = [(t.name, fleet.config_for(t)) for t in targets]
+        remote = bool(broker) and not local
+        # every target's settings are checked before anything is sent; credentials too, unless
+        # the workers read them from their own environment
+        scans = [(t.name, t.settings if remote else fleet.config_for(t)) for t in targets]
         formats = check_formats(fmt or ["json"])
         grade = grade_option(min_grade)
         if summary not in ("text", "json"):
             raise ConfigError(f"--summary takes text or json, not {summary!r}")
-        gates = {name: (fail_on or config.fail_on) for name, config in scans}
+        gates = {t.name: fail_on or t.settings.fail_on for t in targets}
         minimums = {t.name: grade or t.settings.min_grade for t in targets}
 
         def done(outcome: fleet.Outcome) -> None:
@@ -70,7 +86,11 @@ def scan_many(
                     stderr=Console(quiet=True),
                 )
 
-        outcomes = asyncio.run(fleet.run_local(scans, concurrency=concurrency, on_done=done))
+        if remote:
+            outcomes = _on_workers(broker or "", [(t.name, t.settings) for t in targets], done)
+        else:
+            configs = [(name, c) for name, c in scans if isinstance(c, ScanConfig)]
+            outcomes = asyncio.run(fleet.run_local(configs, concurrency=concurrency, on_done=done))
         rows = [_row(o, gates[o.name], minimums[o.name]) for o in outcomes]
         if output_dir is not None:
             (output_dir / _SUMMARY).write_text(json.dumps(rows, indent=2) + "\n")
@@ -82,6 +102,22 @@ def scan_many(
         raise typer.Exit(3)
     if any(row["failing"] for row in rows):
         raise typer.Exit(1)
+
+
+def _on_workers(
+    broker: str,
+    scans: list[tuple[str, project.ProjectConfig]],
+    done: Callable[[fleet.Outcome], None],
+) -> list[fleet.Outcome]:
+    try:
+        from middlebrick.web import workers
+        from middlebrick.web.settings import WebSettings
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"scans on workers need the web and worker extras ({exc.name} is missing)"
+        ) from None
+    workers.configure(WebSettings(broker_url=broker))
+    return workers.run_fleet(scans, on_done=done)
 
 
 def _row(outcome: fleet.Outcome, fail_on: Severity | None, min_grade: str | None) -> dict[str, Any]:

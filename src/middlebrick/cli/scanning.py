@@ -127,13 +127,24 @@ def scan(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or notes.")
     ] = False,
+    upload: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Also push the JSON report to this middlebrick dashboard "
+            "(API token in env MIDDLEBRICK_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
     """Scan a running API and report what it exposes."""
+    from middlebrick.cli.upload import destination, push
+
     with boundary():
         settings = project_config(config)
         target = url or settings.target
         if not target:
             raise ConfigError("give the API's URL, or `target:` in .middlebrick.yml")
+        dashboard = destination(upload) if upload is not None else None
         if ca_bundle is not None and not ca_bundle.is_file():
             raise ConfigError(f"--ca-bundle {ca_bundle}: no such file")
         formats = check_formats(fmt or list(settings.format) or ["text"])
@@ -166,6 +177,8 @@ def scan(
         report = finish(
             report, old, formats, output, output_dir or _path(settings.output_dir), fail_on
         )
+        if dashboard is not None:
+            stderr.print(f"report uploaded: {escape(push(report, dashboard))}")
     gate(report, fail_on, grade)
 
 
