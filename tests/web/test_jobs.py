@@ -335,6 +335,34 @@ def test_at_most_workers_scans_run_at_once_first_queued_first(
     assert started == sorted(started)  # type: ignore[type-var]
 
 
+def test_two_scans_of_one_origin_never_run_at_once(
+    store: Store, user: UserRecord, servers: Callable[..., tuple[Served, Log]]
+) -> None:
+    """Two targets on one origin wait for each other; a third origin runs beside them."""
+    shared, _ = servers(delay=0.01)
+    other, _ = servers(delay=0.01)
+    urls = [f"{shared.url}/tenant-a", f"{shared.url}/tenant-b", other.url]
+
+    async def main() -> list[ScanRecord]:
+        runner = JobRunner(store, LoopbackPolicy(), workers=3)
+        await runner.start()
+        scans = [store.create_scan(user.id, url, {}) for url in urls]
+        for scan in scans:
+            runner.submit(scan.id)
+        together: set[frozenset[str]] = set()
+        while not all(status(store, user, s.id).status in ENDED for s in scans):
+            records = [status(store, user, s.id) for s in scans]
+            running = {r.target_url for r in records if r.status is ScanStatus.RUNNING}
+            together.add(frozenset(running))
+            await asyncio.sleep(0.01)
+        await runner.stop()
+        assert not any({urls[0], urls[1]} <= group for group in together)
+        assert any(urls[2] in group and len(group) == 2 for group in together)
+        return [status(store, user, s.id) for s in scans]
+
+    assert all(s.status is ScanStatus.DONE for s in asyncio.run(main()))
+
+
 def test_a_scan_submitted_twice_runs_once(
     store: Store, user: UserRecord, servers: Callable[..., tuple[Served, Log]]
 ) -> None:

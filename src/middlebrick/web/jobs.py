@@ -22,6 +22,7 @@ from middlebrick import engine
 from middlebrick.config import ScanConfig
 from middlebrick.engine.events import CheckFinished, Event, OnEvent
 from middlebrick.errors import ConfigError, MiddlebrickError
+from middlebrick.fleet import origin_of
 from middlebrick.http.exchange import Masker
 from middlebrick.model import Report
 from middlebrick.web import monitoring
@@ -35,6 +36,7 @@ MISSING_CREDENTIALS = (
     "its credentials could not be read (MIDDLEBRICK_SECRET_KEY is not set, or not the key "
     "they were sealed with)"
 )
+ORIGIN_WAIT = 0.2  # seconds before a scan whose origin is busy is looked at again
 TICK = 15.0  # seconds between looks at the schedules
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes; the last one is always written
 _SPEC_SUFFIXES = (".json", ".yaml", ".yml")
@@ -122,7 +124,8 @@ class JobRunner:
         self.sealer = sealer
         self.tick = tick
         self.link_base = link_base
-        self._side: set[asyncio.Task[Any]] = set()  # the ticker and alert deliveries
+        self._side: set[asyncio.Task[Any]] = set()  # the ticker, alert deliveries, requeues
+        self._origins: set[str] = set()  # origins being scanned right now
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._pending: set[str] = set()
         self._credentials: dict[str, Credentials] = {}
@@ -211,6 +214,11 @@ class JobRunner:
     async def _work(self) -> None:
         while not self._stopping:
             scan_id = await self._queue.get()
+            queued = self.store.peek(scan_id)
+            origin = origin_of(queued.target_url) if queued is not None else ""
+            if origin in self._origins:  # never two scans of one origin at once
+                self._spawn(self._later(scan_id))
+                continue
             self._pending.discard(scan_id)
             credentials = self._credentials.pop(scan_id, None) or self._sealed(scan_id)
             try:
@@ -225,15 +233,23 @@ class JobRunner:
                 continue
             task = asyncio.create_task(self._run(scan, credentials), name=f"scan-{scan_id}")
             self._active[scan_id] = task
+            self._origins.add(origin)
             try:
                 await asyncio.wait({task})  # never raises the task's error, nor cancels it
             finally:
                 self._active.pop(scan_id, None)
+                self._origins.discard(origin)
             if not task.cancelled() and (error := task.exception()) is not None:
                 logger.error("scan %s: its end was not recorded: %s", scan_id, type(error).__name__)
             self.store.drop_secrets()
             if not self._stopping:
                 self._alert(scan_id)
+
+    async def _later(self, scan_id: str) -> None:
+        """Back into the queue after a moment: its origin is being scanned."""
+        await asyncio.sleep(ORIGIN_WAIT)
+        if not self._stopping:
+            self._queue.put_nowait(scan_id)
 
     def _sealed(self, scan_id: str) -> Credentials | None:
         """Credentials kept sealed in the store (a scheduled scan's); None if there are none or
