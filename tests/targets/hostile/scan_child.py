@@ -5,7 +5,11 @@
 Input: `ScanConfig` keyword arguments. Output: `report` (the JSON report) or `error` and
 `exit_code` (a `MiddlebrickError`), `wall_s` (the scan alone, from `scan()` called to returned),
 `rss_before_mib` (peak RSS once everything is imported) and `peak_rss_mib` (peak RSS when the
-scan has returned; `ru_maxrss` of this process only: the servers live in the test's process).
+scan has returned) of this process only: the servers live in the test's process.
+
+Peak RSS is the kernel's high-water mark of this address space (`VmHWM`). `ru_maxrss` would not
+do: Linux carries it across `fork` and `exec`, so a child of a large test process would report
+its parent's size.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from middlebrick.errors import MiddlebrickError
 
 
 def _peak_mib() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

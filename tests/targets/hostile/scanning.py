@@ -1,9 +1,9 @@
 """Run a real scan in a fresh process and hold it to the three promises: it ends within its budget,
 it stays small, and it says what it could not judge.
 
-Peak memory is the child's `ru_maxrss`: the whole process (interpreter, imports, every buffer
-aiohttp and zlib allocate outside Python's heap), which tracemalloc would not see, and nothing of
-the servers, which run in the test's process.
+Peak memory is the child's high-water RSS (`VmHWM`, see scan_child.py): the whole process
+(interpreter, imports, every buffer aiohttp and zlib allocate outside Python's heap), which
+tracemalloc would not see, and nothing of the servers, which run in the test's process.
 """
 
 from __future__ import annotations
