@@ -68,38 +68,51 @@ class Outcome:
 
 
 def load(path: Path) -> list[FleetTarget]:
-    """The targets of a fleet file, each with its defaults applied; every problem is one
-    `ConfigError` with its place in the file."""
+    """The targets of a fleet file, each with its defaults applied and relative spec paths
+    made relative to the file; every problem is one `ConfigError` with its place in the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).strip().splitlines()[0]})") from None
+    targets = parse(text, str(path))
+    for index, target in enumerate(targets):
+        spec = target.settings.spec
+        if spec and "://" not in spec:
+            settings = target.settings.model_copy(update={"spec": str(path.parent / spec)})
+            targets[index] = FleetTarget(target.name, settings)
+    return targets
+
+
+def parse(text: str, where: str) -> list[FleetTarget]:
+    """The targets of a fleet file's text, each with its defaults applied (spec paths as
+    written); every problem is one `ConfigError` that starts with `where` (the file's name)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({str(exc).strip().splitlines()[0]})") from None
     try:
         fleet = FleetFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        place = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise ConfigError(f"{where}: {place}: {first['msg']}") from None
     targets: list[FleetTarget] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(fleet.targets):
-        where = f"{path}: targets[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a mapping with at least `target`")
+        place = f"{where}: targets[{index}]"
         own = dict(entry)
         name = own.pop("name", None)
-        settings = project.parse({**fleet.defaults, **own}, where)
+        if not isinstance(name, str | int | float | None):  # str() of a list can be huge
+            raise ConfigError(f"{place}: name: a target's name is text")
+        settings = project.parse({**fleet.defaults, **own}, place)
         if not settings.target:
-            raise ConfigError(f"{where}: `target` (the API's URL) is missing")
-        url = settings.target
-        if settings.spec and "://" not in settings.spec:
-            settings = settings.model_copy(update={"spec": str(path.parent / settings.spec)})
-        name = _file_name(str(name) if name is not None else _host(url))
+            raise ConfigError(f"{place}: `target` (the API's URL) is missing")
+        name = _file_name(str(name) if name is not None else _host(settings.target))
         if name in seen:
             raise ConfigError(
-                f"{where}: the name {name!r} is already used by targets[{seen[name]}]; "
+                f"{place}: the name {name!r} is already used by targets[{seen[name]}]; "
                 "give each target its own `name`"
             )
         seen[name] = index

@@ -23,12 +23,22 @@ from middlebrick.config import ScanConfig
 from middlebrick.demo.server import serve
 from middlebrick.engine import scan as engine_scan
 from middlebrick.model import Report, Severity
+from middlebrick.triage import SuppressRule
 from middlebrick.web.api import MAX_BODY_BYTES, PROBLEM_MEDIA_TYPE
 from middlebrick.web.store import ScanStatus, UserRecord
 from web.conftest import Dashboard, ServeDashboard
 
 from targets.headers import careful_flask
 from targets.recording import Log, recording_app
+
+# The one finding the dashboard accepts about itself, as a user would in .middlebrick.yml: a new
+# webhook's signing secret is answered once, on purpose (it is never shown again)
+ONE_TIME_SECRET = SuppressRule(
+    check="MB-DATA-006",
+    endpoint="POST */api/v1/webhooks",
+    reason="the signing secret of a new webhook is shown once, by design",
+)
+
 
 FINISHED = {"done", "failed", "interrupted", "cancelled"}
 SECRET_BASIC = "scanner:api-basic-password-5150"
@@ -428,6 +438,19 @@ def test_openapi_document_describes_the_api_and_its_security(dashboard: Dashboar
         ("get", "/api/v1/targets"),
         ("get", "/api/v1/targets/{target_id}/scans"),
         ("post", "/api/v1/reports"),
+        # monitoring and fleets (api/monitoring.py)
+        ("get", "/api/v1/schedules"),
+        ("post", "/api/v1/schedules"),
+        ("get", "/api/v1/schedules/{schedule_id}"),
+        ("delete", "/api/v1/schedules/{schedule_id}"),
+        ("post", "/api/v1/schedules/{schedule_id}/enable"),
+        ("post", "/api/v1/schedules/{schedule_id}/disable"),
+        ("get", "/api/v1/webhooks"),
+        ("post", "/api/v1/webhooks"),
+        ("get", "/api/v1/webhooks/{webhook_id}"),
+        ("delete", "/api/v1/webhooks/{webhook_id}"),
+        ("get", "/api/v1/deliveries"),
+        ("post", "/api/v1/fleet"),
     }
     operations = {
         (method, path): operation
@@ -438,11 +461,7 @@ def test_openapi_document_describes_the_api_and_its_security(dashboard: Dashboar
     assert set(operations) == expected
     for (method, path), operation in operations.items():
         assert operation["security"] == [{"token": []}], (method, path)
-        assert (
-            "200" in operation["responses"]
-            or "201" in operation["responses"]
-            or ("202" in operation["responses"])
-        )
+        assert {"200", "201", "202", "204"} & set(operation["responses"]), (method, path)
         for status, response in operation["responses"].items():
             if status.startswith("4"):
                 assert list(response["content"]) == [PROBLEM_MEDIA_TYPE], (method, path, status)
@@ -483,10 +502,11 @@ def test_scanning_the_api_with_middlebrick_finds_nothing_at_or_above_low(
             bearer=SecretStr(api.token),
             ca_bundle=tmp_path / "dashboard-ca.pem",
             budget=90,
+            suppress=(ONE_TIME_SECRET,),
         )
         report = asyncio.run(engine_scan(config))
     assert report.target.tls
-    assert report.coverage.operations_declared == 8
+    assert report.coverage.operations_declared == 20
     assert report.coverage.operations_tested >= 6
     ours = ("/api/v1/", "/badge/")
     flagged = [

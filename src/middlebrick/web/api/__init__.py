@@ -1,17 +1,22 @@
 """The dashboard's REST API, mounted at `/api/v1`: start scans and follow them, fetch their
-reports in every format, list targets, and keep reports pushed by `middlebrick scan --upload`.
+reports in every format, list targets, keep reports pushed by `middlebrick scan --upload`,
+manage schedules and webhooks, read the delivery log and queue fleet files.
 
 Every route needs an API token (`Authorization: Bearer mbk_…`), and a user sees only their own
 scans and targets: anyone else's id answers 404, as an id that does not exist. Errors are RFC 9457
 problem documents (`application/problem+json`) that quote neither a credential nor a traceback.
 Credentials given for a scan go to the job runner's memory for that one scan: never stored, never
-echoed.
+echoed. A schedule's credentials and a webhook's secret are kept sealed, and never sent back.
 
-    routes    the router and its endpoints
-    models    request and response bodies
-    problems  problem documents, the route class that makes them, the body cap
+    routes      scans, reports, targets, pushed reports
+    monitoring  schedules, webhooks, the delivery log, fleet files
+    models      request and response bodies
+    problems    problem documents, the route class that makes them, the body cap
 """
 
+from fastapi import APIRouter
+
+from middlebrick.web.api import monitoring, routes
 from middlebrick.web.api.models import (
     ReportFormat,
     ScanCredentials,
@@ -26,7 +31,6 @@ from middlebrick.web.api.problems import (
     ProblemRoute,
     problem_response,
 )
-from middlebrick.web.api.routes import router
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -41,3 +45,7 @@ __all__ = [
     "problem_response",
     "router",
 ]
+
+router = APIRouter()
+router.include_router(routes.router)
+router.include_router(monitoring.router)
