@@ -18,6 +18,15 @@ MAX_RATE = 1000.0
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
 
 
+def known_checks(value: list[str]) -> list[str]:
+    """Check ids in registry order; an unknown one is an error (quoted, cut short)."""
+    unknown = [c for c in value if c not in BY_ID]
+    if unknown:
+        raise ValueError(f"unknown check id {unknown[0][:40]!r}")
+    chosen = set(value)
+    return [c.id for c in ALL if c.id in chosen]
+
+
 class ReportFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
@@ -104,11 +113,7 @@ class ScanRequest(BaseModel):
     @field_validator("checks")
     @classmethod
     def _known_checks(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in BY_ID]
-        if unknown:
-            raise ValueError(f"unknown check id {unknown[0][:40]!r}")
-        chosen = set(value)
-        return [c.id for c in ALL if c.id in chosen]
+        return known_checks(value)
 
     @model_validator(mode="after")
     def _one_spec(self) -> ScanRequest:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException
 
-from middlebrick.checks import ALL, BY_ID
+from middlebrick.checks import ALL
 from middlebrick.model import Severity
 from middlebrick.web.api.models import (
     DEFAULT_BUDGET,
@@ -24,9 +24,10 @@ from middlebrick.web.api.models import (
     MIN_BUDGET,
     ScanCredentials,
     ScanOut,
+    known_checks,
 )
 from middlebrick.web.api.problems import ProblemRoute, problems
-from middlebrick.web.api.routes import _scan_out, _url
+from middlebrick.web.api.routes import _scan_out
 from middlebrick.web.auth import ApiUser, store_of
 from middlebrick.web.pages.fleet import MAX_FLEET_BYTES, MAX_FLEET_TARGETS, queue_fleet
 from middlebrick.web.pages.monitoring import (
@@ -44,6 +45,7 @@ from middlebrick.web.store import (
     WebhookRecord,
 )
 from middlebrick.web.store.monitoring import MIN_INTERVAL
+from middlebrick.web.targets import target_url
 
 _SQLITE_MAX_INT = (1 << 63) - 1
 
@@ -82,11 +84,7 @@ class ScheduleRequest(BaseModel):
     @field_validator("checks")
     @classmethod
     def _known_checks(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in BY_ID]
-        if unknown:
-            raise ValueError(f"unknown check id {unknown[0][:40]!r}")
-        chosen = set(value)
-        return [c.id for c in ALL if c.id in chosen]
+        return known_checks(value)
 
     @model_validator(mode="after")
     def _one_timing(self) -> ScheduleRequest:
@@ -273,8 +271,8 @@ async def create_schedule(
 ) -> ScheduleOut:
     """The target (and spec URL) must pass the target policy; credentials need
     `MIDDLEBRICK_SECRET_KEY` on the dashboard (422 without it, and nothing is stored)."""
-    target = _url(body.target, "target")
-    spec_url = _url(body.spec_url, "spec_url") if body.spec_url is not None else None
+    target = target_url(body.target, "target")
+    spec_url = target_url(body.spec_url, "spec_url") if body.spec_url is not None else None
     credentials = body.credentials.for_runner() if body.credentials else None
     settings = {
         "spec": spec_url,

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from middlebrick.config import normalise_target
-from middlebrick.errors import ConfigError
 from middlebrick.model import Report
 from middlebrick.report import WRITERS
 from middlebrick.web.api.models import (
@@ -26,6 +24,7 @@ from middlebrick.web.api.problems import ProblemRoute, problems
 from middlebrick.web.auth import ApiUser
 from middlebrick.web.jobs import JobRunner
 from middlebrick.web.store import ScanRecord, ScanSettings, ScanStatus, Store, TargetRecord
+from middlebrick.web.targets import target_url
 
 _SCAN_ID = re.compile(r"[0-9a-f]{32}")
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -92,21 +91,6 @@ def _scan_of(request: Request, user_id: int, scan_id: str) -> ScanRecord:
     return scan
 
 
-def _url(value: str, field: str) -> str:
-    """A URL to scan, normalised. Credentials in it are refused before anything quotes it."""
-    try:
-        parts = urlsplit(value if "://" in value else f"http://{value}")
-        userinfo = bool(parts.username or parts.password)
-    except ValueError:
-        userinfo = False
-    if userinfo:
-        raise ConfigError(f"{field}: put credentials in `credentials`, not in the URL")
-    try:
-        return normalise_target(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{field}: {exc}") from None
-
-
 ScanId = Annotated[str, Path(max_length=64, description="The scan's id (32 hex digits).")]
 TargetId = Annotated[int, Path(ge=1, le=_SQLITE_MAX_INT)]
 Limit = Annotated[int, Query(ge=1, le=200, description="At most this many, newest first.")]
@@ -125,8 +109,8 @@ async def create_scan(
     """Queue a scan; it runs in the dashboard's job runner. Follow it at `Location` (`url`).
     The target and the spec URL must pass the dashboard's target policy (no link-local or cloud
     metadata addresses; private ranges only when allowed)."""
-    target = _url(body.target, "target")
-    spec_url = _url(body.spec_url, "spec_url") if body.spec_url is not None else None
+    target = target_url(body.target, "target")
+    spec_url = target_url(body.spec_url, "spec_url") if body.spec_url is not None else None
     policy = request.app.state.policy
     await policy.admit(target, what="target")
     if spec_url is not None:

@@ -14,7 +14,6 @@ import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -24,12 +23,12 @@ from starlette.datastructures import UploadFile
 
 from middlebrick import fleet
 from middlebrick.checks import BY_ID
-from middlebrick.config import normalise_target
 from middlebrick.errors import ConfigError, MiddlebrickError
 from middlebrick.web.auth import PageSession, Session, store_of
 from middlebrick.web.pages.base import not_found, render, runner_of, see_other
 from middlebrick.web.pages.scan_form import DEFAULT_BUDGET, MAX_BUDGET, MAX_RATE, MIN_BUDGET
 from middlebrick.web.store import ScanRecord, ScanSettings, ScanStatus
+from middlebrick.web.targets import target_url
 
 MAX_FLEET_TARGETS = 200
 MAX_FLEET_BYTES = 256 << 10
@@ -87,7 +86,7 @@ def _planned(index: int, target: fleet.FleetTarget) -> PlannedScan:
                 f"{place}: `spec` must be a URL in an upload (the dashboard reads no file of its "
                 "own disk)"
             )
-        spec_url = _url(s.spec, f"{place}: spec")
+        spec_url = target_url(s.spec, f"{place}: spec")
     budget = s.budget if s.budget is not None else float(DEFAULT_BUDGET)
     if not MIN_BUDGET <= budget <= MAX_BUDGET:
         raise ConfigError(f"{place}: budget must be {MIN_BUDGET}-{MAX_BUDGET} seconds here")
@@ -114,22 +113,7 @@ def _planned(index: int, target: fleet.FleetTarget) -> PlannedScan:
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(f"{place}: {error['loc'][0]}: {error['msg']}") from None
-    return PlannedScan(target.name, _url(s.target or "", f"{place}: target"), settings)
-
-
-def _url(value: str, where: str) -> str:
-    """A URL to scan, normalised; one with a user name or password is refused unquoted."""
-    try:
-        parts = urlsplit(value if "://" in value else f"http://{value}")
-        userinfo = bool(parts.username or parts.password)
-    except ValueError:
-        userinfo = False
-    if userinfo:
-        raise ConfigError(f"{where}: a URL may not carry a user name or password")
-    try:
-        return normalise_target(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    return PlannedScan(target.name, target_url(s.target or "", f"{place}: target"), settings)
 
 
 async def _admit(request: Request, planned: list[PlannedScan]) -> None:
