@@ -23,22 +23,12 @@ from middlebrick.config import ScanConfig
 from middlebrick.demo.server import serve
 from middlebrick.engine import scan as engine_scan
 from middlebrick.model import Report, Severity
-from middlebrick.triage import SuppressRule
 from middlebrick.web.api import MAX_BODY_BYTES, PROBLEM_MEDIA_TYPE
 from middlebrick.web.store import ScanStatus, UserRecord
-from web.conftest import Dashboard, ServeDashboard
+from web.conftest import MONITORING_ROUTES, ONE_TIME_SECRET, Dashboard, ServeDashboard
 
 from targets.headers import careful_flask
 from targets.recording import Log, recording_app
-
-# The one finding the dashboard accepts about itself, as a user would in .middlebrick.yml: a new
-# webhook's signing secret is answered once, on purpose (it is never shown again)
-ONE_TIME_SECRET = SuppressRule(
-    check="MB-DATA-006",
-    endpoint="POST */api/v1/webhooks",
-    reason="the signing secret of a new webhook is shown once, by design",
-)
-
 
 FINISHED = {"done", "failed", "interrupted", "cancelled"}
 SECRET_BASIC = "scanner:api-basic-password-5150"
@@ -438,20 +428,7 @@ def test_openapi_document_describes_the_api_and_its_security(dashboard: Dashboar
         ("get", "/api/v1/targets"),
         ("get", "/api/v1/targets/{target_id}/scans"),
         ("post", "/api/v1/reports"),
-        # monitoring and fleets (api/monitoring.py)
-        ("get", "/api/v1/schedules"),
-        ("post", "/api/v1/schedules"),
-        ("get", "/api/v1/schedules/{schedule_id}"),
-        ("delete", "/api/v1/schedules/{schedule_id}"),
-        ("post", "/api/v1/schedules/{schedule_id}/enable"),
-        ("post", "/api/v1/schedules/{schedule_id}/disable"),
-        ("get", "/api/v1/webhooks"),
-        ("post", "/api/v1/webhooks"),
-        ("get", "/api/v1/webhooks/{webhook_id}"),
-        ("delete", "/api/v1/webhooks/{webhook_id}"),
-        ("get", "/api/v1/deliveries"),
-        ("post", "/api/v1/fleet"),
-    }
+    } | MONITORING_ROUTES
     operations = {
         (method, path): operation
         for path, item in document["paths"].items()

@@ -21,36 +21,16 @@ from middlebrick.demo.apps import fixed_app, vulnerable_app
 from middlebrick.demo.server import serve
 from middlebrick.engine import scan as engine_scan
 from middlebrick.model import Severity
-from middlebrick.triage import SuppressRule
 from middlebrick.web.api import PROBLEM_MEDIA_TYPE
 from middlebrick.web.sealing import ENV_VAR, Sealer, new_key
 from middlebrick.web.store import UserRecord
-from web.conftest import Dashboard, ServeDashboard
+from web.conftest import MONITORING_ROUTES, ONE_TIME_SECRET, Dashboard, ServeDashboard
 
 BEARER = "api-sched-bearer-44c1e9a7"
 HEADER_VALUE = "api-sched-header-0b5d3f"
 CREDENTIALS = {"bearer": BEARER, "headers": {"X-Api-Key": HEADER_VALUE}}
 CLOSED = "http://127.0.0.1:9"
 ENDED = {"done", "failed", "interrupted", "cancelled"}
-ONE_TIME_SECRET = SuppressRule(
-    check="MB-DATA-006",
-    endpoint="POST /api/v1/webhooks",
-    reason="a webhook's signing secret is answered once, when it is made (as a token is shown)",
-)
-ROUTES = {
-    ("get", "/api/v1/schedules"),
-    ("post", "/api/v1/schedules"),
-    ("get", "/api/v1/schedules/{schedule_id}"),
-    ("delete", "/api/v1/schedules/{schedule_id}"),
-    ("post", "/api/v1/schedules/{schedule_id}/enable"),
-    ("post", "/api/v1/schedules/{schedule_id}/disable"),
-    ("get", "/api/v1/webhooks"),
-    ("post", "/api/v1/webhooks"),
-    ("get", "/api/v1/webhooks/{webhook_id}"),
-    ("delete", "/api/v1/webhooks/{webhook_id}"),
-    ("get", "/api/v1/deliveries"),
-    ("post", "/api/v1/fleet"),
-}
 
 
 @pytest.fixture(autouse=True)
@@ -395,7 +375,7 @@ def test_another_users_schedules_and_webhooks_are_not_found(
 def test_every_new_route_needs_a_valid_token(dashboard: Dashboard) -> None:
     anonymous = dashboard.client()
     session = dashboard.login("alice")  # a session cookie must not unlock the API (no CSRF)
-    for method, path in ROUTES:
+    for method, path in MONITORING_ROUTES:
         url = path.replace("{schedule_id}", "1").replace("{webhook_id}", "1")
         for client, headers in ((anonymous, {}), (anonymous, {"Authorization": "Bearer mbk_x"}),
                                 (session.http, {})):  # fmt: skip
@@ -411,8 +391,8 @@ def test_the_openapi_document_describes_the_new_routes(dashboard: Dashboard) -> 
         for path, item in document["paths"].items()
         for method, operation in item.items()
     }
-    assert set(operations) >= ROUTES
-    for route in ROUTES:
+    assert set(operations) >= MONITORING_ROUTES
+    for route in MONITORING_ROUTES:
         operation = operations[route]
         assert operation["security"] == [{"token": []}], route
         for status, response in operation["responses"].items():

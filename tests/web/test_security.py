@@ -22,22 +22,19 @@ from middlebrick.demo.apps import DEMO_PASSWORD, DEMO_USER, vulnerable_app
 from middlebrick.demo.server import serve
 from middlebrick.engine import scan
 from middlebrick.model import Report, Severity
-from middlebrick.triage import SuppressRule
 from middlebrick.web import pages
 from middlebrick.web.app import CSP
 from middlebrick.web.store import ScanStatus
-from web.conftest import PASSWORDS, Dashboard, ServeDashboard, User, csrf_of
-
-from targets.hostile_html import ATTRIBUTE, BREAKOUT, SCRIPT, hostile_api
-
-# The one finding the dashboard accepts about itself, as a user would in .middlebrick.yml: a new
-# webhook's signing secret is answered once, on purpose (it is never shown again)
-ONE_TIME_SECRET = SuppressRule(
-    check="MB-DATA-006",
-    endpoint="POST */api/v1/webhooks",
-    reason="the signing secret of a new webhook is shown once, by design",
+from web.conftest import (
+    ONE_TIME_SECRET,
+    PASSWORDS,
+    Dashboard,
+    ServeDashboard,
+    User,
+    csrf_of,
 )
 
+from targets.hostile_html import ATTRIBUTE, BREAKOUT, SCRIPT, hostile_api
 
 STATE_CHANGING = {
     ("POST", "/login"),
